@@ -1,0 +1,183 @@
+/* The sans-I/O core as the libuv binding and the simulator see it.
+ *
+ * An endpoint owns every connection that shares one UDP socket. It never
+ * reads a clock or touches a socket: the caller passes `now` (microseconds,
+ * any monotonic origin) into every call, feeds it received datagrams with
+ * tou_ep_input(), drains datagrams to send with tou_ep_output(), arms one
+ * timer for tou_ep_next_deadline() and calls tou_ep_on_timer() when it fires.
+ * What the application must hear about (connected, readable, closed, ...) is
+ * collected per connection and drained with tou_ep_next_event(); nothing in
+ * the core calls back into the application except the trace hook. */
+#ifndef TOU_CORE_CORE_H
+#define TOU_CORE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "seq.h"
+#include "wire.h"
+
+#define TOU_NEVER UINT64_MAX
+
+/* A peer address as the binding sees it (a copied sockaddr_in/in6, or
+ * whatever the simulator uses). The core only compares and hashes it. */
+typedef struct tou_addr {
+  uint8_t len;
+  uint8_t bytes[28];
+} tou_addr_t;
+
+bool tou_addr_equal(const tou_addr_t *a, const tou_addr_t *b);
+
+typedef enum tou_state {
+  TOU_CLOSED = 0,
+  TOU_LISTEN,
+  TOU_SYN_SENT,
+  TOU_SYN_RCVD,
+  TOU_ESTABLISHED,
+  TOU_FIN_WAIT_1,
+  TOU_FIN_WAIT_2,
+  TOU_CLOSE_WAIT,
+  TOU_CLOSING,
+  TOU_LAST_ACK,
+  TOU_TIME_WAIT,
+} tou_state_t;
+
+/* "ESTABLISHED", "SYN_SENT", ... */
+const char *tou_state_name(tou_state_t state);
+
+typedef struct tou_allocator {
+  void *(*alloc)(void *ctx, size_t size); /* may return NULL */
+  void (*free)(void *ctx, void *ptr);
+  void *ctx;
+} tou_allocator_t;
+
+typedef struct tou_ep tou_ep_t;
+typedef struct tou_conn tou_conn_t;
+
+/* Trace hook: observes state changes and segments; costs nothing when unset. */
+typedef enum tou_trace_kind {
+  TOU_TRACE_STATE,    /* conn moved from old_state to new_state */
+  TOU_TRACE_SEG_SENT, /* seg was sent (by conn, or by the endpoint when conn is NULL) */
+  TOU_TRACE_SEG_RECV, /* seg arrived for conn (NULL: no connection matched) */
+  TOU_TRACE_SEG_DROP, /* a datagram was dropped; error says why */
+} tou_trace_kind_t;
+
+typedef struct tou_trace_event {
+  tou_trace_kind_t kind;
+  uint64_t now;
+  const tou_conn_t *conn;
+  tou_state_t old_state, new_state;
+  const tou_segment_t *seg;
+  const tou_addr_t *peer;
+  int error;
+} tou_trace_event_t;
+
+typedef void (*tou_trace_fn)(void *ctx, const tou_trace_event_t *ev);
+
+typedef struct tou_config {
+  uint32_t mss;             /* largest payload we accept and send; default TOU_MSS_DEFAULT_V4 */
+  uint32_t send_buffer;     /* bytes the application may queue; default 256 KiB */
+  uint32_t recv_buffer;     /* receive window ceiling in bytes; default 256 KiB */
+  uint64_t initial_rto_us;  /* RFC 6298: 1 s */
+  uint64_t min_rto_us;      /* 200 ms */
+  uint64_t max_rto_us;      /* 60 s */
+  unsigned syn_retries;     /* SYN retransmissions before connect times out; default 6 */
+  unsigned synack_retries;  /* SYN-ACK retransmissions; default 5 */
+  unsigned data_retries;    /* retransmissions of one segment before the connection times out; 15 */
+  uint64_t msl_us;          /* TIME_WAIT lasts 2*MSL; default MSL 30 s */
+  unsigned max_connections; /* connection table limit; default 4096 */
+  unsigned max_time_wait;   /* TIME_WAIT records kept; default 4096 */
+  unsigned challenge_acks_per_sec; /* RFC 5961 rate limit; default 1000 */
+  bool nodelay;             /* disable Nagle */
+  tou_trace_fn trace;       /* optional */
+  void *trace_ctx;
+  tou_allocator_t allocator; /* NULL alloc: malloc/free */
+  const uint8_t *seed;      /* 32 bytes for deterministic randomness (tests); NULL: libsodium */
+} tou_config_t;
+
+/* Fills cfg with the defaults above. */
+void tou_config_default(tou_config_t *cfg);
+
+/* Creates an endpoint. Returns NULL on allocation failure or invalid config. */
+tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now);
+/* Frees the endpoint and every connection it still holds, without sending. */
+void tou_ep_free(tou_ep_t *ep);
+
+/* A datagram arrived from `from`. Malformed datagrams are dropped (traced). */
+void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint8_t *data,
+                  size_t len);
+
+/* Writes the next datagram to send into buf and its destination into *to.
+ * Returns its length, 0 when nothing is due now, or a negative error. Call
+ * until it returns 0 after every input, timer and application call. */
+int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap);
+
+/* When tou_ep_on_timer() must next be called; TOU_NEVER when nothing waits. */
+uint64_t tou_ep_next_deadline(const tou_ep_t *ep);
+void tou_ep_on_timer(tou_ep_t *ep, uint64_t now);
+
+/* Passive open. backlog bounds the accept queue; the half-open queue is
+ * bounded separately. */
+int tou_ep_listen(tou_ep_t *ep, unsigned backlog);
+void tou_ep_unlisten(tou_ep_t *ep);
+/* Takes the next established connection from the accept queue, or NULL. */
+tou_conn_t *tou_ep_accept(tou_ep_t *ep);
+
+/* Active open: sends a SYN to peer. Returns the connection (SYN_SENT) or NULL
+ * with *err set. */
+tou_conn_t *tou_ep_connect(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, int *err);
+
+/* Events. */
+enum tou_event {
+  TOU_EV_CONNECTED = 1 << 0, /* handshake completed (active open) */
+  TOU_EV_READABLE = 1 << 1,  /* tou_conn_recv() has data or EOF to give */
+  TOU_EV_WRITABLE = 1 << 2,  /* send buffer space was freed */
+  TOU_EV_SHUTDOWN = 1 << 3,  /* our FIN was acknowledged */
+  TOU_EV_CLOSED = 1 << 4,    /* connection is over; tou_conn_error() says why */
+  TOU_EV_LINK = 1 << 5,      /* link state changed */
+  TOU_EV_ACCEPT = 1 << 6,    /* endpoint-level (conn NULL): accept queue non-empty */
+};
+
+/* Pops the next pending event set. Returns true and fills *conn (NULL for
+ * endpoint-level events) and *events (TOU_EV_* bits), false when none. */
+bool tou_ep_next_event(tou_ep_t *ep, tou_conn_t **conn, unsigned *events);
+
+/* Connection calls. A connection belongs to the application from connect or
+ * accept until tou_conn_close() or tou_conn_abort(); after either the
+ * application must not touch it again (the core finishes and frees it). */
+
+/* Queues data for sending. Returns the number of bytes accepted (possibly
+ * fewer than len when the send buffer is full, 0 when it is), or
+ * TOU_ERR_PIPE after shutdown, TOU_ERR_NOTCONN / the closing error when the
+ * connection is over. Allowed in SYN_SENT/SYN_RCVD (sent once established). */
+int tou_conn_send(tou_conn_t *c, uint64_t now, const uint8_t *data, size_t len);
+/* Bytes that tou_conn_send() would accept now. */
+size_t tou_conn_send_space(const tou_conn_t *c);
+/* Bytes queued and not yet acknowledged. */
+size_t tou_conn_send_queued(const tou_conn_t *c);
+
+/* Reads in-order data. Returns bytes read, TOU_ERR_AGAIN when nothing is
+ * ready, TOU_ERR_EOF once the peer's FIN has been reached, or the closing
+ * error. Reading opens the receive window (may queue a window update). */
+int tou_conn_recv(tou_conn_t *c, uint64_t now, uint8_t *buf, size_t len);
+
+/* Half-close: FIN after all queued data. Idempotent. */
+int tou_conn_shutdown(tou_conn_t *c, uint64_t now);
+/* Releases the connection: graceful (FIN after queued data, the core keeps it
+ * until the close completes) unless unread data remains, in which case it is
+ * reset (RFC 9293 3.10.4 / RFC 2525). */
+void tou_conn_close(tou_conn_t *c, uint64_t now);
+/* Releases the connection with a RST; queued data is discarded. */
+void tou_conn_abort(tou_conn_t *c, uint64_t now);
+
+tou_state_t tou_conn_state(const tou_conn_t *c);
+/* Why the connection ended: 0 for an orderly close, else TOU_ERR_*. */
+int tou_conn_error(const tou_conn_t *c);
+const tou_addr_t *tou_conn_peer(const tou_conn_t *c);
+void tou_conn_set_user(tou_conn_t *c, void *user);
+void *tou_conn_user(const tou_conn_t *c);
+uint32_t tou_conn_local_cid(const tou_conn_t *c);
+
+#endif

@@ -1,0 +1,118 @@
+/* Segment codec: the byte layout of docs/PROTOCOL.md. Pure functions: no
+ * allocation, no state. Decoding treats its input as hostile. */
+#ifndef TOU_CORE_WIRE_H
+#define TOU_CORE_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seq.h"
+
+#define TOU_WIRE_VERSION 1
+#define TOU_WIRE_HEADER_LEN 28u    /* fixed header, options follow */
+#define TOU_WIRE_MAX_HEADER_LEN 128u /* 32 words: fixed header + 100 bytes of options */
+#define TOU_WIRE_MAX_SACK 4
+
+/* Default maximum payload per segment: a 1500-byte IPv4 path
+ * (1500 - 20 IP - 8 UDP - 28 tou) and the 1280-byte IPv6 minimum MTU
+ * (1280 - 40 - 8 - 28). */
+#define TOU_MSS_DEFAULT_V4 1444u
+#define TOU_MSS_DEFAULT_V6 1204u
+
+/* Flags: same bit positions as TCP. */
+enum {
+  TOU_FIN = 0x01,
+  TOU_SYN = 0x02,
+  TOU_RST = 0x04,
+  TOU_PSH = 0x08,
+  TOU_ACK = 0x10,
+  TOU_URG = 0x20,
+};
+
+/* Bits of tou_options_t.present. */
+enum {
+  TOU_OPT_MSS = 1u << 0,
+  TOU_OPT_WSCALE = 1u << 1,
+  TOU_OPT_SACK_PERM = 1u << 2,
+  TOU_OPT_SACK = 1u << 3,
+  TOU_OPT_TIMESTAMP = 1u << 4,
+  TOU_OPT_PROBE = 1u << 5,
+};
+
+/* Option kinds on the wire. */
+enum {
+  TOU_OPTK_EOL = 0,
+  TOU_OPTK_NOP = 1,
+  TOU_OPTK_MSS = 2,
+  TOU_OPTK_WSCALE = 3,
+  TOU_OPTK_SACK_PERM = 4,
+  TOU_OPTK_SACK = 5,
+  TOU_OPTK_TIMESTAMP = 8,
+  TOU_OPTK_PROBE = 30,
+};
+
+typedef struct tou_sack_block {
+  tou_seq_t left;  /* first sequence number of the block */
+  tou_seq_t right; /* sequence number just past the block */
+} tou_sack_block_t;
+
+/* Link probe phases ("can you hear me?"): ASK carries a nonce, ANSWER echoes
+ * it and adds its own, CONFIRM echoes the answer's nonce. */
+enum { TOU_PROBE_ASK = 1, TOU_PROBE_ANSWER = 2, TOU_PROBE_CONFIRM = 3 };
+
+typedef struct tou_options {
+  uint32_t present; /* TOU_OPT_* bits */
+  uint16_t mss;
+  uint8_t wscale; /* 0..14 */
+  uint8_t sack_count;
+  tou_sack_block_t sack[TOU_WIRE_MAX_SACK];
+  uint32_t ts_val;
+  uint32_t ts_ecr;
+  uint8_t probe_phase;
+  uint64_t probe_nonce;
+  uint64_t probe_echo;
+} tou_options_t;
+
+typedef struct tou_segment {
+  uint8_t flags;    /* TOU_FIN | TOU_SYN | ... */
+  uint32_t dst_cid; /* receiver's connection identifier (0 in a first SYN) */
+  uint32_t src_cid; /* sender's connection identifier */
+  tou_seq_t seq;
+  tou_seq_t ack;
+  uint16_t window; /* unscaled, as on the wire */
+  uint16_t urgent;
+  tou_options_t opts;
+  const uint8_t *payload; /* decode: points into the datagram */
+  size_t payload_len;
+} tou_segment_t;
+
+/* Size of the options area (padded to 4 bytes) that encoding opts takes. */
+size_t tou_wire_options_size(const tou_options_t *opts);
+
+/* Bytes tou_wire_encode() will write for seg. */
+size_t tou_wire_encoded_size(const tou_segment_t *seg);
+
+/* Encodes seg (header, options, payload, CRC32C) into buf. Returns the
+ * datagram length, or TOU_ERR_NOBUFS / TOU_ERR_INVAL (too many SACK blocks,
+ * wscale > 14, options beyond the maximum header length). */
+int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap);
+
+/* Decodes one datagram. Returns TOU_OK and fills *seg (payload points into
+ * data), or a negative TOU_ERR_* naming the malformation. */
+int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg);
+
+/* Parses an options area (as found between the fixed header and the payload).
+ * Unknown kinds are skipped by their length. */
+int tou_wire_parse_options(const uint8_t *data, size_t len, tou_options_t *opts);
+
+/* Version negotiation: the reply to a datagram whose version is not ours.
+ * Writes it into buf, echoing the connection identifiers of the offending
+ * datagram; never longer than that datagram (no amplification). Returns its
+ * length, 0 when no reply should be sent (too short to echo), or an error. */
+int tou_wire_encode_version_reject(const uint8_t *offending, size_t len, uint8_t *buf,
+                                   size_t cap);
+
+/* CRC32C (Castagnoli) of data, continuing from crc (0 to start). */
+uint32_t tou_crc32c(uint32_t crc, const uint8_t *data, size_t len);
+
+#endif
