@@ -3,6 +3,7 @@
 #ifndef TOU_CORE_WIRE_H
 #define TOU_CORE_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +112,31 @@ int tou_wire_parse_options(const uint8_t *data, size_t len, tou_options_t *opts)
  * length, 0 when no reply should be sent (too short to echo), or an error. */
 int tou_wire_encode_version_reject(const uint8_t *offending, size_t len, uint8_t *buf,
                                    size_t cap);
+
+/* Writes the options area for opts (options, then EOL padding to a multiple
+ * of 4 bytes) into buf. Returns its length (tou_wire_options_size()), or
+ * TOU_ERR_INVAL / TOU_ERR_NOBUFS as tou_wire_encode(). */
+int tou_wire_encode_options(const tou_options_t *opts, uint8_t *buf, size_t cap);
+
+/* Version-reject datagram (version byte 0), see docs/PROTOCOL.md. */
+#define TOU_WIRE_VREJECT_HEADER_LEN 16u /* fixed part; the version list follows */
+
+typedef struct tou_version_reject {
+  uint32_t dst_cid; /* = src_cid of the rejected datagram: the rejected sender's cid */
+  uint32_t src_cid; /* = dst_cid of the rejected datagram */
+  uint8_t version_count;
+  const uint8_t *versions; /* version_count bytes, pointing into the datagram */
+} tou_version_reject_t;
+
+/* Decodes a version-reject datagram. Returns TOU_OK, TOU_ERR_TRUNCATED,
+ * TOU_ERR_BAD_VERSION (byte 0 is not 0), TOU_ERR_BAD_HEADER_LEN (empty
+ * version list) or TOU_ERR_BAD_CHECKSUM. */
+int tou_wire_decode_version_reject(const uint8_t *data, size_t len, tou_version_reject_t *vr);
+
+/* Field-by-field equality: header fields, the options marked present (fields
+ * of absent options are ignored) and payload bytes (not pointers). */
+bool tou_wire_options_equal(const tou_options_t *a, const tou_options_t *b);
+bool tou_wire_segment_equal(const tou_segment_t *a, const tou_segment_t *b);
 
 /* CRC32C (Castagnoli) of data, continuing from crc (0 to start). */
 uint32_t tou_crc32c(uint32_t crc, const uint8_t *data, size_t len);
