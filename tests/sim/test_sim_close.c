@@ -77,7 +77,11 @@ static void test_simultaneous_close(void **state) {
   assert_state_seen(s, TOU_CLOSING);
   assert_int_equal(c->state, TOU_TIME_WAIT);
   assert_int_equal(s->state, TOU_TIME_WAIT);
-  sim_run_until(w.sim, t0 + 10 * MS + 2 * MSL);
+  /* CLOSING -> TIME_WAIT when the ACK of our FIN arrives, one RTT after
+   * the close. */
+  assert_time_is(tou_ep_next_deadline(w.a->ep), t0 + 20 * MS + 2 * MSL);
+  assert_time_is(tou_ep_next_deadline(w.b->ep), t0 + 20 * MS + 2 * MSL);
+  sim_run_until(w.sim, t0 + 20 * MS + 2 * MSL);
   assert_int_equal(tou_ep_next_deadline(w.a->ep), TOU_NEVER);
   assert_int_equal(tou_ep_next_deadline(w.b->ep), TOU_NEVER);
   world_free(&w);
