@@ -1,0 +1,427 @@
+/* tou — TCP-style reliable byte streams over UDP, on libuv.
+ *
+ * This is the only header applications include. The API follows libuv's TCP
+ * handles: the application allocates handles (tou_endpoint_t, tou_stream_t)
+ * and one-shot requests (tou_connect_t, tou_write_t, tou_shutdown_t), every
+ * operation completes through a callback with a status that is 0 or a
+ * negative UV_E* code, and tou_close() is asynchronous and cancels pending
+ * requests with UV_ECANCELED.
+ *
+ * Threads: none. Every callback runs on the loop's thread, from the loop
+ * itself — never from inside the tou_* call that caused it (a callback may
+ * therefore call any tou_* function, including tou_close()).
+ *
+ * An endpoint is one UDP socket (IPv4 or IPv6); any number of streams share
+ * it, in both directions (connections are told apart by identifiers carried
+ * in every segment, not by the UDP address alone).
+ *
+ * Layout choice: handles and requests are public structs the application
+ * allocates (as in libuv), with a `data` field for the application, a few
+ * read-only public fields, and private fields after a marked comment. The
+ * private fields are plain pointers and integers only: the libuv handles an
+ * endpoint needs (a uv_udp_t, a uv_timer_t, ...) and the protocol state live
+ * behind the `impl`/`conn` pointers. This keeps the struct sizes — and so the
+ * ABI of libtou.so.0 — independent of libuv's struct sizes and of tou's
+ * internals, at the cost of one allocation per endpoint (none per stream:
+ * the protocol core allocates its connection anyway). */
+#ifndef TOU_H
+#define TOU_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TOU_BUILDING) && defined(__GNUC__)
+#define TOU_EXTERN __attribute__((visibility("default")))
+#else
+#define TOU_EXTERN
+#endif
+
+typedef struct tou_handle_s tou_handle_t;
+typedef struct tou_endpoint_s tou_endpoint_t;
+typedef struct tou_stream_s tou_stream_t;
+typedef struct tou_connect_s tou_connect_t;
+typedef struct tou_write_s tou_write_t;
+typedef struct tou_shutdown_s tou_shutdown_t;
+
+/* ------------------------------------------------------------------------ */
+/* Callbacks                                                                */
+
+/* A connection is waiting in the accept queue: call tou_accept(). status is
+ * 0, or a negative UV_E* code if the endpoint failed. */
+typedef void (*tou_connection_cb)(tou_endpoint_t *endpoint, int status);
+/* Connect finished: 0, UV_ECONNREFUSED (the peer has a tou endpoint but is
+ * not listening), UV_ETIMEDOUT (no answer after the SYN retries),
+ * UV_ECANCELED (the stream was closed first), or another UV_E* code. */
+typedef void (*tou_connect_cb)(tou_connect_t *req, int status);
+/* Same contract as uv_alloc_cb: fill *buf with memory for the next read. */
+typedef void (*tou_alloc_cb)(tou_stream_t *stream, size_t suggested_size, uv_buf_t *buf);
+/* Same contract as uv_read_cb: nread > 0 bytes arrived in buf; 0 means
+ * nothing this time (buf is handed back); UV_EOF after the peer's FIN;
+ * another negative UV_E* code when the connection failed (UV_ECONNRESET,
+ * UV_ETIMEDOUT, ...). The application owns buf->base in every case. */
+typedef void (*tou_read_cb)(tou_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+/* The core accepted every byte of the request into its bounded send buffer
+ * (status 0), or the request failed: UV_ECANCELED when the stream closed
+ * first, UV_EPIPE after shutdown, the connection's error otherwise. */
+typedef void (*tou_write_cb)(tou_write_t *req, int status);
+/* Our FIN was acknowledged (0), or the stream closed first (UV_ECANCELED or
+ * the connection's error). */
+typedef void (*tou_shutdown_cb)(tou_shutdown_t *req, int status);
+/* The handle is fully closed; its memory may be freed now. */
+typedef void (*tou_close_cb)(tou_handle_t *handle);
+
+/* ------------------------------------------------------------------------ */
+/* Handles                                                                  */
+
+typedef enum tou_handle_type {
+  TOU_HANDLE_UNKNOWN = 0,
+  TOU_HANDLE_ENDPOINT,
+  TOU_HANDLE_STREAM,
+} tou_handle_type_t;
+
+/* Fields every handle starts with; tou_handle_t is the common view. */
+#define TOU_HANDLE_FIELDS                                            \
+  void *data;             /* the application's; never touched by tou */ \
+  uv_loop_t *loop;        /* read-only */                            \
+  tou_handle_type_t type; /* read-only */                            \
+  /* private */                                                      \
+  tou_close_cb close_cb;                                             \
+  unsigned flags;
+
+struct tou_handle_s {
+  TOU_HANDLE_FIELDS
+};
+
+struct tou_endpoint_s {
+  TOU_HANDLE_FIELDS
+  /* private */
+  struct tou_endpoint_impl *impl;
+};
+
+struct tou_stream_s {
+  TOU_HANDLE_FIELDS
+  /* Bytes in write requests not yet accepted by the core's send buffer (like
+   * uv_stream_t.write_queue_size): apply backpressure when it grows. */
+  size_t write_queue_size;
+  tou_endpoint_t *endpoint; /* read-only */
+  /* private */
+  struct tou_conn *conn;
+  tou_alloc_cb alloc_cb;
+  tou_read_cb read_cb;
+  void (*link_cb)(tou_stream_t *, int);
+  tou_connect_t *connect_req;
+  tou_shutdown_t *shutdown_req;
+  tou_write_t *write_head, *write_tail; /* not yet accepted by the core */
+  tou_write_t *done_head, *done_tail;   /* finished, callback due */
+  tou_stream_t *next, *prev;           /* endpoint's list of streams */
+  tou_stream_t *pending_next, *pending_prev; /* streams with callbacks due */
+  unsigned pending;
+  int error;
+  uint64_t bytes_sent, bytes_received;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                 */
+
+#define TOU_REQ_FIELDS \
+  void *data; /* the application's; never touched by tou */ \
+  tou_stream_t *handle; /* read-only: the stream the request is on */
+
+struct tou_connect_s {
+  TOU_REQ_FIELDS
+  /* private */
+  tou_connect_cb cb;
+  int status;
+};
+
+struct tou_write_s {
+  TOU_REQ_FIELDS
+  /* private: the uv_buf_t array is copied (small arrays inline), the bytes
+   * are not: they must stay valid until the callback, as with uv_write. */
+  tou_write_cb cb;
+  uv_buf_t *bufs;
+  uv_buf_t bufsml[4];
+  unsigned nbufs;
+  unsigned buf_index;    /* first buffer not yet fully accepted */
+  size_t buf_offset;     /* bytes of bufs[buf_index] already accepted */
+  size_t remaining;      /* bytes not yet accepted by the core */
+  int status;            /* set when completed, before the callback */
+  tou_write_t *next;
+};
+
+struct tou_shutdown_s {
+  TOU_REQ_FIELDS
+  /* private */
+  tou_shutdown_cb cb;
+  int status;
+  int fin_queued;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Endpoint options                                                         */
+
+/* A trace record (state change or segment) for tools and debugging; see
+ * tou_endpoint_options_t.trace. Costs nothing when no trace is set. */
+typedef enum tou_trace_type {
+  TOU_TRACE_TYPE_STATE = 0,  /* old_state -> new_state */
+  TOU_TRACE_TYPE_SENT,       /* a segment was sent */
+  TOU_TRACE_TYPE_RECEIVED,   /* a segment arrived */
+  TOU_TRACE_TYPE_DROPPED,    /* a datagram was dropped; error says why */
+} tou_trace_type_t;
+
+/* Segment flag bits in tou_trace_t.seg_flags (TCP's bit positions). */
+#define TOU_SEGFLAG_FIN 0x01
+#define TOU_SEGFLAG_SYN 0x02
+#define TOU_SEGFLAG_RST 0x04
+#define TOU_SEGFLAG_PSH 0x08
+#define TOU_SEGFLAG_ACK 0x10
+#define TOU_SEGFLAG_URG 0x20
+
+typedef struct tou_trace_s {
+  tou_trace_type_t type;
+  uint64_t time_us;         /* uv_hrtime() / 1000 when it happened */
+  tou_endpoint_t *endpoint;
+  tou_stream_t *stream;     /* NULL when no stream is attached (not accepted yet,
+                               already closed, or not matched) */
+  uint32_t conn_id;         /* our connection identifier, 0 if none */
+  int old_state, new_state; /* TOU_STATE_*; for segments both are the current state */
+  const struct sockaddr *peer; /* may be NULL */
+  /* Segments only: */
+  unsigned seg_flags;       /* TOU_SEGFLAG_* */
+  uint32_t seq, ack;
+  uint32_t window;          /* as on the wire (unscaled) */
+  size_t payload_len;
+  int error;                /* DROPPED: why (a UV_E* code, UV_EPROTO for malformed) */
+} tou_trace_t;
+
+typedef void (*tou_trace_cb)(void *arg, const tou_trace_t *trace);
+
+/* Endpoint-wide settings, fixed at tou_endpoint_init(). Fill with
+ * tou_endpoint_options_init() and change what you need. (Named
+ * tou_endpoint_options_t, not tou_options_t: the core's segment options
+ * already use that name.) */
+typedef struct tou_endpoint_options_s {
+  unsigned mss;              /* largest segment payload; default 1444 (1500-byte IPv4 path) */
+  unsigned send_buffer;      /* bytes the core buffers per stream for sending; default 256 KiB */
+  unsigned recv_buffer;      /* receive window per stream; default 256 KiB */
+  int nodelay;               /* 1 disables Nagle's algorithm on every stream; default 0 */
+  unsigned syn_retries;      /* SYN retransmissions before UV_ETIMEDOUT; default 6 */
+  unsigned synack_retries;   /* default 5 */
+  unsigned data_retries;     /* retransmissions of one segment before UV_ETIMEDOUT; default 15 */
+  unsigned initial_rto_ms;   /* RFC 6298 initial RTO; default 1000 */
+  unsigned min_rto_ms;       /* default 200 */
+  unsigned max_rto_ms;       /* default 60000 */
+  unsigned msl_ms;           /* TIME_WAIT lasts 2*MSL; default 30000 */
+  unsigned max_connections;  /* connection table limit; default 4096 */
+  int socket_buffer;         /* SO_SNDBUF/SO_RCVBUF wanted, bytes (the system may
+                                allow less); default 4 MiB; 0 leaves the system's */
+  tou_trace_cb trace;        /* optional; see tou_trace_t */
+  void *trace_arg;
+  const uint8_t *seed;       /* 32 bytes for repeatable randomness (tests only);
+                                NULL: libsodium's generator */
+} tou_endpoint_options_t;
+
+/* Fills opts with the defaults listed above. */
+TOU_EXTERN void tou_endpoint_options_init(tou_endpoint_options_t *opts);
+
+/* ------------------------------------------------------------------------ */
+/* Endpoint                                                                 */
+
+/* Initializes an endpoint on loop. opts may be NULL (defaults). Returns 0,
+ * UV_EINVAL for invalid options, UV_ENOMEM. The endpoint must be bound before
+ * use and released with tou_close(). */
+TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *endpoint,
+                                 const tou_endpoint_options_t *opts);
+
+/* Binds the UDP socket to addr (sockaddr_in or sockaddr_in6; port 0 picks an
+ * ephemeral port) and starts receiving. flags are uv_udp_bind's
+ * (UV_UDP_IPV6ONLY, UV_UDP_REUSEADDR). Returns 0 or a UV_E* code. */
+TOU_EXTERN int tou_endpoint_bind(tou_endpoint_t *endpoint, const struct sockaddr *addr,
+                                 unsigned flags);
+
+/* The bound address, as uv_udp_getsockname. */
+TOU_EXTERN int tou_endpoint_getsockname(const tou_endpoint_t *endpoint, struct sockaddr *name,
+                                        int *namelen);
+
+/* Accepts connections: cb runs once per connection waiting in the accept
+ * queue (at most backlog; the half-open queue is bounded separately). Returns
+ * 0, UV_EBUSY if already listening, UV_EINVAL. */
+TOU_EXTERN int tou_listen(tou_endpoint_t *endpoint, int backlog, tou_connection_cb cb);
+
+/* Takes the oldest waiting connection into stream (any memory not in use by
+ * another stream; its data field is kept). Returns 0 or UV_EAGAIN when none
+ * is waiting. */
+TOU_EXTERN int tou_accept(tou_endpoint_t *endpoint, tou_stream_t *stream);
+
+/* Opens a stream to addr from this endpoint: stream is initialized here (its
+ * data field is kept) and usable at once — writes queue until the handshake
+ * completes. cb reports the outcome. Returns 0, or a UV_E* code (then cb
+ * never runs). */
+TOU_EXTERN int tou_connect(tou_connect_t *req, tou_endpoint_t *endpoint, tou_stream_t *stream,
+                           const struct sockaddr *addr, tou_connect_cb cb);
+
+/* Endpoint counters. */
+typedef struct tou_endpoint_stats_s {
+  uint64_t datagrams_received, bytes_received;
+  uint64_t datagrams_sent, bytes_sent;
+  uint64_t send_errors;      /* datagrams the socket refused (buffer full, ...) */
+  uint64_t recv_errors;
+  uint64_t batches_received; /* recvmmsg calls (or single receives) that returned data */
+  unsigned streams;          /* open tou_stream_t handles on this endpoint */
+  unsigned accept_queue;     /* connections waiting for tou_accept() */
+  int socket_sndbuf, socket_rcvbuf; /* as granted by the system */
+  int recvmmsg;              /* 1 when libuv receives with recvmmsg */
+} tou_endpoint_stats_t;
+
+/* Fills *stats. Returns 0 or UV_EINVAL. */
+TOU_EXTERN int tou_endpoint_stats(const tou_endpoint_t *endpoint, tou_endpoint_stats_t *stats);
+
+/* ------------------------------------------------------------------------ */
+/* Streams                                                                  */
+
+/* Connection states, with RFC 9293's names (tou_state_name()). */
+typedef enum tou_stream_state {
+  TOU_STATE_CLOSED = 0,
+  TOU_STATE_LISTEN,
+  TOU_STATE_SYN_SENT,
+  TOU_STATE_SYN_RCVD,
+  TOU_STATE_ESTABLISHED,
+  TOU_STATE_FIN_WAIT_1,
+  TOU_STATE_FIN_WAIT_2,
+  TOU_STATE_CLOSE_WAIT,
+  TOU_STATE_CLOSING,
+  TOU_STATE_LAST_ACK,
+  TOU_STATE_TIME_WAIT,
+} tou_stream_state_t;
+
+/* "ESTABLISHED", "SYN_SENT", ...; "UNKNOWN" for other values. */
+TOU_EXTERN const char *tou_stream_state_name(int state);
+
+/* Starts delivering data: alloc_cb then read_cb, as uv_read_start. Returns 0,
+ * UV_EALREADY when reading, UV_EINVAL, UV_ENOTCONN on a closed stream. */
+TOU_EXTERN int tou_read_start(tou_stream_t *stream, tou_alloc_cb alloc_cb, tou_read_cb read_cb);
+/* Stops delivering; data keeps arriving into the receive window (the peer is
+ * throttled by flow control once it fills). Idempotent; returns 0. */
+TOU_EXTERN int tou_read_stop(tou_stream_t *stream);
+
+/* Queues the bytes of bufs for sending, in order after earlier writes. The
+ * bytes must stay valid until cb. Returns 0 (cb will run exactly once) or a
+ * UV_E* code (cb never runs): UV_EPIPE after tou_shutdown(), UV_EINVAL,
+ * UV_ENOTCONN / the connection's error when it is over. */
+TOU_EXTERN int tou_write(tou_write_t *req, tou_stream_t *stream, const uv_buf_t bufs[],
+                         unsigned nbufs, tou_write_cb cb);
+
+/* Sends what fits into the core's send buffer now, without a request.
+ * Returns the bytes accepted (> 0), UV_EAGAIN when nothing fits or writes
+ * are still queued, or another UV_E* code. */
+TOU_EXTERN int tou_try_write(tou_stream_t *stream, const uv_buf_t bufs[], unsigned nbufs);
+
+/* Half-close: our FIN follows every queued write; the peer's reads end with
+ * UV_EOF; we can still read. cb runs when the FIN is acknowledged. Returns 0,
+ * UV_EALREADY, UV_ENOTCONN. */
+TOU_EXTERN int tou_shutdown(tou_shutdown_t *req, tou_stream_t *stream, tou_shutdown_cb cb);
+
+/* Closes a stream or an endpoint; close_cb (may be NULL) runs later from the
+ * loop, after which the memory may be freed.
+ * - Stream: pending connect/write/shutdown requests whose bytes the core has
+ *   not accepted complete with UV_ECANCELED; what the core accepted is still
+ *   delivered (graceful four-way close, finished by the endpoint in the
+ *   background) — unless unread data remains, in which case the connection is
+ *   reset (RFC 9293 3.10.4).
+ * - Endpoint: closes its streams first (as above), resets connections waiting
+ *   in the accept queue, then closes the socket. Connections still closing
+ *   gracefully are dropped with it: keep the endpoint open until they finish
+ *   if their last bytes matter. */
+TOU_EXTERN void tou_close(tou_handle_t *handle, tou_close_cb close_cb);
+
+/* Resets the stream (RST): queued data is discarded, pending requests
+ * complete with UV_ECANCELED, the peer sees UV_ECONNRESET. The handle still
+ * needs tou_close(). Returns 0 or UV_ENOTCONN. */
+TOU_EXTERN int tou_abort(tou_stream_t *stream);
+
+/* Bytes in write requests not yet accepted by the core (write_queue_size). */
+TOU_EXTERN size_t tou_stream_get_write_queue_size(const tou_stream_t *stream);
+
+/* The peer's address, as uv_tcp_getpeername. */
+TOU_EXTERN int tou_stream_getpeername(const tou_stream_t *stream, struct sockaddr *name,
+                                      int *namelen);
+
+/* Per-stream options. The core currently takes these settings per endpoint
+ * (tou_endpoint_options_t) or not at all; the setters below report
+ * UV_ENOTSUP until it takes them per stream, rather than ignoring them. */
+
+/* Disables Nagle on this stream. UV_ENOTSUP: use tou_endpoint_options_t.nodelay. */
+TOU_EXTERN int tou_stream_nodelay(tou_stream_t *stream, int enable);
+/* Keepalive probes after delay_s idle seconds. UV_ENOTSUP: the core has no
+ * keepalive yet. */
+TOU_EXTERN int tou_stream_keepalive(tou_stream_t *stream, int enable, unsigned delay_s);
+/* RFC 5482 user timeout: fail the connection when sent data stays
+ * unacknowledged for timeout_ms. UV_ENOTSUP: not in the core yet (only
+ * tou_endpoint_options_t.data_retries bounds retransmission). */
+TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms);
+/* Link probing ("can you hear me?"): probe after idle_ms of silence, declare
+ * the link silent after silent_ms without an answer. UV_ENOTSUP: not in the
+ * core yet. */
+TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, unsigned silent_ms);
+/* Per-stream send/receive buffer sizes. UV_ENOTSUP: use
+ * tou_endpoint_options_t.send_buffer / recv_buffer. */
+TOU_EXTERN int tou_stream_buffer_sizes(tou_stream_t *stream, unsigned send_bytes,
+                                       unsigned recv_bytes);
+/* Congestion control by name ("newreno", "cubic"). UV_ENOTSUP: the core has
+ * no selectable congestion control yet. */
+TOU_EXTERN int tou_stream_congestion_control(tou_stream_t *stream, const char *name);
+
+/* Link states reported to the link-state callback. */
+typedef enum tou_link_state {
+  TOU_LINK_HEARD = 0, /* the peer answers */
+  TOU_LINK_SILENT,    /* no answer to probes within the silent time */
+  TOU_LINK_BACK,      /* heard again after being silent */
+} tou_link_state_t;
+
+typedef void (*tou_link_cb)(tou_stream_t *stream, int link_state);
+
+/* Sets the callback for link-state changes (TOU_LINK_*). UV_ENOTSUP until the
+ * core does link probing. */
+TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *stream, tou_link_cb cb);
+
+/* Statistics of one stream. Fields the core does not report yet are 0 and
+ * documented so. */
+typedef struct tou_stream_info_s {
+  int state;                   /* TOU_STATE_* */
+  uint32_t conn_id;            /* our connection identifier */
+  struct sockaddr_storage peer;
+  uint64_t bytes_sent;         /* accepted from the application */
+  uint64_t bytes_received;     /* delivered to the application */
+  size_t write_queue_size;     /* in requests, not yet accepted by the core */
+  size_t send_queued;          /* in the core, not yet acknowledged */
+  size_t send_space;           /* free space in the core's send buffer */
+  /* Not reported by the core yet (0): */
+  uint32_t rtt_us, rttvar_us, rto_us;
+  uint32_t cwnd, ssthresh;     /* bytes */
+  uint64_t retransmits;
+} tou_stream_info_t;
+
+/* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no
+ * connection (never connected). */
+TOU_EXTERN int tou_get_info(const tou_stream_t *stream, tou_stream_info_t *info);
+
+/* Calls cb for every connection the endpoint's streams and accept queue hold
+ * (stream is NULL for connections not accepted yet), for an ss-like listing.
+ * Connections the application released (closing in the background) and
+ * half-open handshakes are not visible until the core exposes its table.
+ * cb must not close handles. Returns 0 or UV_EINVAL. */
+typedef void (*tou_walk_cb)(const tou_stream_info_t *info, tou_stream_t *stream, void *arg);
+TOU_EXTERN int tou_endpoint_walk(tou_endpoint_t *endpoint, tou_walk_cb cb, void *arg);
+
+/* Version of the library, "0.1.0". */
+TOU_EXTERN const char *tou_version_string(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,440 @@
+/* The endpoint: one uv_udp_t bound to an address, feeding received datagrams
+ * to the core and sending what the core produces.
+ *
+ * Receiving uses recvmmsg (libuv's UV_UDP_RECVMMSG: one 1.25 MiB buffer split
+ * in 20 slots, so one system call brings up to 20 datagrams). The batch is
+ * processed once, after the poll phase (uv_check), not per datagram.
+ * Sending: libuv 1.44 has no public sendmmsg, so each datagram is one
+ * uv_udp_try_send() (a direct sendmsg); when the socket buffer is full the
+ * datagram is queued with uv_udp_send, bounded by TOU_UV_MAX_ASYNC_SENDS. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---- addresses ---- */
+
+/* Canonical bytes so that the core's byte comparison matches equal
+ * addresses (no stray sin_zero / flowinfo bytes). */
+void tou__sockaddr_to_addr(const struct sockaddr *sa, tou_addr_t *out) {
+  memset(out, 0, sizeof *out);
+  if (sa->sa_family == AF_INET6) {
+    struct sockaddr_in6 v6;
+    memcpy(&v6, sa, sizeof v6);
+    v6.sin6_flowinfo = 0;
+    out->len = sizeof v6;
+    struct sockaddr_in6 canon;
+    memset(&canon, 0, sizeof canon);
+    canon.sin6_family = AF_INET6;
+    canon.sin6_port = v6.sin6_port;
+    canon.sin6_addr = v6.sin6_addr;
+    canon.sin6_scope_id = v6.sin6_scope_id;
+    memcpy(out->bytes, &canon, sizeof canon);
+  } else {
+    struct sockaddr_in v4, canon;
+    memcpy(&v4, sa, sizeof v4);
+    memset(&canon, 0, sizeof canon);
+    canon.sin_family = AF_INET;
+    canon.sin_port = v4.sin_port;
+    canon.sin_addr = v4.sin_addr;
+    out->len = sizeof canon;
+    memcpy(out->bytes, &canon, sizeof canon);
+  }
+}
+
+void tou__addr_to_sockaddr(const tou_addr_t *a, struct sockaddr_storage *out) {
+  memset(out, 0, sizeof *out);
+  size_t n = a->len <= sizeof a->bytes ? a->len : sizeof a->bytes;
+  memcpy(out, a->bytes, n);
+}
+
+/* ---- sending ---- */
+
+typedef struct async_send {
+  uv_udp_send_t req;
+  struct tou_endpoint_impl *impl;
+  size_t len;
+  uint8_t data[];
+} async_send_t;
+
+static void on_async_sent(uv_udp_send_t *req, int status) {
+  async_send_t *a = (async_send_t *)req;
+  struct tou_endpoint_impl *impl = a->impl;
+  impl->async_sends--;
+  if (status < 0) impl->stats.send_errors++;
+  free(a);
+  /* The socket drained: the core may have more to send. */
+  if (impl->async_sends == 0 && !(impl->handle->flags & TOU_F_CLOSING)) tou__pump(impl);
+}
+
+static void send_async(struct tou_endpoint_impl *impl, const struct sockaddr *to,
+                       const uint8_t *data, size_t len) {
+  async_send_t *a = malloc(sizeof *a + len);
+  if (!a) {
+    impl->stats.send_errors++;
+    return;
+  }
+  a->impl = impl;
+  a->len = len;
+  memcpy(a->data, data, len);
+  uv_buf_t buf = uv_buf_init((char *)a->data, (unsigned)len);
+  if (uv_udp_send(&a->req, &impl->udp, &buf, 1, to, on_async_sent) < 0) {
+    impl->stats.send_errors++;
+    free(a);
+    return;
+  }
+  impl->async_sends++;
+}
+
+static void send_datagram(struct tou_endpoint_impl *impl, const tou_addr_t *to,
+                          const uint8_t *data, size_t len) {
+  struct sockaddr_storage ss;
+  tou__addr_to_sockaddr(to, &ss);
+  const struct sockaddr *sa = (const struct sockaddr *)&ss;
+  if (impl->async_sends == 0) {
+    uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
+    int r = uv_udp_try_send(&impl->udp, &buf, 1, sa);
+    if (r >= 0) {
+      impl->stats.datagrams_sent++;
+      impl->stats.bytes_sent += len;
+      return;
+    }
+    if (r != UV_EAGAIN) {
+      impl->stats.send_errors++;
+      return;
+    }
+  }
+  if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) {
+    impl->stats.send_errors++;
+    return;
+  }
+  impl->stats.datagrams_sent++;
+  impl->stats.bytes_sent += len;
+  send_async(impl, sa, data, len);
+}
+
+void tou__flush_output(struct tou_endpoint_impl *impl) {
+  if (!(impl->handle->flags & TOU_F_BOUND)) return;
+  uint64_t now = tou__now();
+  for (;;) {
+    /* Leave the rest in the core while the socket is backed up. */
+    if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) return;
+    tou_addr_t to;
+    int n = tou_ep_output(impl->core, now, &to, impl->send_buf, sizeof impl->send_buf);
+    if (n <= 0) return;
+    send_datagram(impl, &to, impl->send_buf, (size_t)n);
+  }
+}
+
+/* ---- receiving ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)suggested;
+  struct tou_endpoint_impl *impl = h->data;
+  *buf = uv_buf_init((char *)impl->recv_buf, (unsigned)impl->recv_buf_len);
+}
+
+static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
+                    const struct sockaddr *addr, unsigned flags) {
+  struct tou_endpoint_impl *impl = udp->data;
+  if (flags & UV_UDP_MMSG_FREE) return; /* the buffer is ours and reused */
+  if (nread < 0) {
+    impl->stats.recv_errors++;
+    return;
+  }
+  if (nread == 0 || addr == NULL) return;
+  if (flags & UV_UDP_PARTIAL) {
+    impl->stats.recv_errors++;
+    return;
+  }
+  if (!(flags & UV_UDP_MMSG_CHUNK) || !impl->input_dirty) impl->stats.batches_received++;
+  impl->stats.datagrams_received++;
+  impl->stats.bytes_received += (uint64_t)nread;
+  tou_addr_t from;
+  tou__sockaddr_to_addr(addr, &from);
+  tou_ep_input(impl->core, tou__now(), &from, (const uint8_t *)buf->base, (size_t)nread);
+  impl->input_dirty = true;
+}
+
+/* After the poll phase: every datagram of this round has been fed to the
+ * core; now answer them together. */
+static void on_check(uv_check_t *check) {
+  struct tou_endpoint_impl *impl = check->data;
+  if (!impl->input_dirty) return;
+  impl->input_dirty = false;
+  tou__pump(impl);
+  tou__dispatch(impl);
+}
+
+/* ---- public: life cycle ---- */
+
+TOU_EXTERN void tou_endpoint_options_init(tou_endpoint_options_t *o) {
+  tou_config_t c;
+  tou_config_default(&c);
+  memset(o, 0, sizeof *o);
+  o->mss = c.mss;
+  o->send_buffer = c.send_buffer;
+  o->recv_buffer = c.recv_buffer;
+  o->nodelay = c.nodelay;
+  o->syn_retries = c.syn_retries;
+  o->synack_retries = c.synack_retries;
+  o->data_retries = c.data_retries;
+  o->initial_rto_ms = (unsigned)(c.initial_rto_us / 1000);
+  o->min_rto_ms = (unsigned)(c.min_rto_us / 1000);
+  o->max_rto_ms = (unsigned)(c.max_rto_us / 1000);
+  o->msl_ms = (unsigned)(c.msl_us / 1000);
+  o->max_connections = c.max_connections;
+  o->socket_buffer = 4 << 20;
+}
+
+static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c,
+                                struct tou_endpoint_impl *impl) {
+  tou_config_default(c);
+  c->mss = o->mss;
+  c->send_buffer = o->send_buffer;
+  c->recv_buffer = o->recv_buffer;
+  c->nodelay = o->nodelay != 0;
+  c->syn_retries = o->syn_retries;
+  c->synack_retries = o->synack_retries;
+  c->data_retries = o->data_retries;
+  c->initial_rto_us = (uint64_t)o->initial_rto_ms * 1000;
+  c->min_rto_us = (uint64_t)o->min_rto_ms * 1000;
+  c->max_rto_us = (uint64_t)o->max_rto_ms * 1000;
+  c->msl_us = (uint64_t)o->msl_ms * 1000;
+  c->max_connections = o->max_connections;
+  c->seed = o->seed;
+  if (o->trace) {
+    c->trace = tou__trace_adapter;
+    c->trace_ctx = impl;
+  }
+}
+
+TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
+                                 const tou_endpoint_options_t *opts) {
+  if (!loop || !ep) return UV_EINVAL;
+  struct tou_endpoint_impl *impl = calloc(1, sizeof *impl);
+  if (!impl) return UV_ENOMEM;
+  impl->recv_buf_len = (size_t)TOU_UV_RECV_SLOTS * TOU_UV_DGRAM_MAX;
+  impl->recv_buf = malloc(impl->recv_buf_len);
+  if (!impl->recv_buf) {
+    free(impl);
+    return UV_ENOMEM;
+  }
+  if (opts) impl->opts = *opts;
+  else tou_endpoint_options_init(&impl->opts);
+  ep->loop = loop;
+  ep->type = TOU_HANDLE_ENDPOINT;
+  ep->close_cb = NULL;
+  ep->flags = 0;
+  ep->impl = impl;
+  impl->handle = ep;
+
+  tou_config_t cfg;
+  config_from_options(&impl->opts, &cfg, impl);
+  impl->core = tou_ep_new(&cfg, tou__now());
+  if (!impl->core) {
+    free(impl->recv_buf);
+    free(impl);
+    ep->impl = NULL;
+    return UV_EINVAL;
+  }
+  /* The handles are created at bind time (the socket's family is known
+   * then); only the timer and the deferral handles exist before. */
+  tou__timer_init(impl);
+  uv_check_init(loop, &impl->check);
+  impl->check.data = impl;
+  uv_idle_init(loop, &impl->idle);
+  impl->idle.data = impl;
+  impl->uv_handles_open = 3;
+  uv_check_start(&impl->check, on_check);
+  /* The check handle only processes input: it must not keep the loop alive. */
+  uv_unref((uv_handle_t *)&impl->check);
+  return 0;
+}
+
+static void size_socket_buffers(struct tou_endpoint_impl *impl) {
+  int want = impl->opts.socket_buffer;
+  if (want > 0) {
+    int v = want;
+    uv_send_buffer_size((uv_handle_t *)&impl->udp, &v);
+    v = want;
+    uv_recv_buffer_size((uv_handle_t *)&impl->udp, &v);
+  }
+  int got = 0;
+  uv_send_buffer_size((uv_handle_t *)&impl->udp, &got);
+  impl->stats.socket_sndbuf = got;
+  got = 0;
+  uv_recv_buffer_size((uv_handle_t *)&impl->udp, &got);
+  impl->stats.socket_rcvbuf = got;
+}
+
+TOU_EXTERN int tou_endpoint_bind(tou_endpoint_t *ep, const struct sockaddr *addr,
+                                 unsigned flags) {
+  if (!ep || !ep->impl || !addr || (ep->flags & TOU_F_CLOSING) || ep->impl->udp_open)
+    return UV_EINVAL;
+  if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) return UV_EAFNOSUPPORT;
+  struct tou_endpoint_impl *impl = ep->impl;
+  int r = uv_udp_init_ex(ep->loop, &impl->udp, addr->sa_family | UV_UDP_RECVMMSG);
+  if (r < 0) return r;
+  impl->udp.data = impl;
+  impl->uv_handles_open++;
+  impl->udp_open = true;
+  ep->flags |= TOU_F_BOUND;
+  r = uv_udp_bind(&impl->udp, addr, flags);
+  if (r == 0) r = uv_udp_recv_start(&impl->udp, on_alloc, on_recv);
+  if (r < 0) {
+    /* The udp handle stays initialized; tou_close() closes it. Binding
+     * again is not supported: close and start over. */
+    ep->flags &= ~TOU_F_BOUND;
+    return r;
+  }
+  impl->stats.recvmmsg = uv_udp_using_recvmmsg(&impl->udp);
+  size_socket_buffers(impl);
+  return 0;
+}
+
+TOU_EXTERN int tou_endpoint_getsockname(const tou_endpoint_t *ep, struct sockaddr *name,
+                                        int *namelen) {
+  if (!ep || !ep->impl || !(ep->flags & TOU_F_BOUND)) return UV_EINVAL;
+  return uv_udp_getsockname(&ep->impl->udp, name, namelen);
+}
+
+/* ---- listening ---- */
+
+void tou__pull_accepts(struct tou_endpoint_impl *impl) {
+  if (!impl->accept_ring) return;
+  while (impl->accept_len < impl->backlog) {
+    tou_conn_t *c = tou_ep_accept(impl->core);
+    if (!c) break;
+    impl->accept_ring[(impl->accept_head + impl->accept_len) % impl->backlog] = c;
+    impl->accept_len++;
+  }
+  impl->stats.accept_queue = impl->accept_len;
+  if (impl->accept_announced < impl->accept_len) tou__schedule(impl);
+}
+
+TOU_EXTERN int tou_listen(tou_endpoint_t *ep, int backlog, tou_connection_cb cb) {
+  if (!ep || !ep->impl || !cb || (ep->flags & TOU_F_CLOSING)) return UV_EINVAL;
+  if (ep->flags & TOU_F_LISTENING) return UV_EBUSY;
+  struct tou_endpoint_impl *impl = ep->impl;
+  if (backlog <= 0) backlog = 128;
+  impl->accept_ring = calloc((size_t)backlog, sizeof *impl->accept_ring);
+  if (!impl->accept_ring) return UV_ENOMEM;
+  int r = tou_ep_listen(impl->core, (unsigned)backlog);
+  if (r < 0) {
+    free(impl->accept_ring);
+    impl->accept_ring = NULL;
+    return tou__uv_err(r);
+  }
+  impl->backlog = (unsigned)backlog;
+  impl->connection_cb = cb;
+  ep->flags |= TOU_F_LISTENING;
+  return 0;
+}
+
+TOU_EXTERN int tou_accept(tou_endpoint_t *ep, tou_stream_t *stream) {
+  if (!ep || !ep->impl || !stream || (ep->flags & TOU_F_CLOSING)) return UV_EINVAL;
+  struct tou_endpoint_impl *impl = ep->impl;
+  if (impl->accept_len == 0) return UV_EAGAIN;
+  tou_conn_t *c = impl->accept_ring[impl->accept_head];
+  impl->accept_head = (impl->accept_head + 1) % impl->backlog;
+  impl->accept_len--;
+  if (impl->accept_announced > 0) impl->accept_announced--;
+  tou__stream_attach(stream, ep, c);
+  /* Data or a close may have arrived before the application took it. */
+  unsigned bits = TOU_P_READ | TOU_P_WRITE;
+  if (tou_conn_state(c) == TOU_CLOSED) bits |= TOU_P_OVER;
+  tou__mark(stream, bits);
+  tou__pull_accepts(impl);
+  tou__pump(impl);
+  return 0;
+}
+
+TOU_EXTERN int tou_connect(tou_connect_t *req, tou_endpoint_t *ep, tou_stream_t *stream,
+                           const struct sockaddr *addr, tou_connect_cb cb) {
+  if (!req || !ep || !ep->impl || !stream || !addr || (ep->flags & TOU_F_CLOSING))
+    return UV_EINVAL;
+  if (!(ep->flags & TOU_F_BOUND)) return UV_EINVAL;
+  if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) return UV_EAFNOSUPPORT;
+  struct tou_endpoint_impl *impl = ep->impl;
+  tou_addr_t peer;
+  tou__sockaddr_to_addr(addr, &peer);
+  int err = 0;
+  tou_conn_t *c = tou_ep_connect(impl->core, tou__now(), &peer, &err);
+  if (!c) return tou__uv_err(err ? err : TOU_ERR_NOMEM);
+  tou__stream_attach(stream, ep, c);
+  req->handle = stream;
+  req->cb = cb;
+  req->status = 0;
+  stream->connect_req = req;
+  tou__pump(impl);
+  return 0;
+}
+
+/* ---- statistics and listing ---- */
+
+TOU_EXTERN int tou_endpoint_stats(const tou_endpoint_t *ep, tou_endpoint_stats_t *stats) {
+  if (!ep || !ep->impl || !stats) return UV_EINVAL;
+  *stats = ep->impl->stats;
+  stats->streams = ep->impl->nstreams;
+  stats->accept_queue = ep->impl->accept_len;
+  return 0;
+}
+
+TOU_EXTERN int tou_endpoint_walk(tou_endpoint_t *ep, tou_walk_cb cb, void *arg) {
+  if (!ep || !ep->impl || !cb) return UV_EINVAL;
+  struct tou_endpoint_impl *impl = ep->impl;
+  tou_stream_info_t info;
+  for (unsigned i = 0; i < impl->accept_len; i++) {
+    tou__stream_fill_info(NULL, impl->accept_ring[(impl->accept_head + i) % impl->backlog], &info);
+    cb(&info, NULL, arg);
+  }
+  for (tou_stream_t *s = impl->streams, *next; s; s = next) {
+    next = s->next;
+    if (!s->conn) continue;
+    tou__stream_fill_info(s, s->conn, &info);
+    cb(&info, s, arg);
+  }
+  return 0;
+}
+
+/* ---- closing ---- */
+
+static void on_uv_handle_closed(uv_handle_t *h) {
+  struct tou_endpoint_impl *impl = h->data;
+  if (--impl->uv_handles_open > 0) return;
+  tou_endpoint_t *ep = impl->handle;
+  tou_ep_free(impl->core);
+  free(impl->accept_ring);
+  free(impl->recv_buf);
+  free(impl);
+  ep->impl = NULL;
+  ep->flags |= TOU_F_CLOSED;
+  if (ep->close_cb) ep->close_cb((tou_handle_t *)ep);
+}
+
+/* Called once no stream callback is due any more: release the socket and the
+ * timers; the core goes with the last of them. */
+void tou__endpoint_finish_close(struct tou_endpoint_impl *impl) {
+  tou__flush_output(impl); /* the FINs and RSTs of the streams just closed */
+  uv_close((uv_handle_t *)&impl->timer, on_uv_handle_closed);
+  uv_close((uv_handle_t *)&impl->check, on_uv_handle_closed);
+  uv_close((uv_handle_t *)&impl->idle, on_uv_handle_closed);
+  if (impl->udp_open) uv_close((uv_handle_t *)&impl->udp, on_uv_handle_closed);
+}
+
+void tou__endpoint_close(tou_endpoint_t *ep, tou_close_cb cb) {
+  struct tou_endpoint_impl *impl = ep->impl;
+  ep->flags |= TOU_F_CLOSING;
+  ep->close_cb = cb;
+  if (!impl) return;
+  uint64_t now = tou__now();
+  while (impl->streams) tou__stream_close(impl->streams, NULL);
+  for (; impl->accept_len > 0; impl->accept_len--) {
+    tou_conn_abort(impl->accept_ring[impl->accept_head], now);
+    impl->accept_head = (impl->accept_head + 1) % impl->backlog;
+  }
+  if (ep->flags & TOU_F_LISTENING) tou_ep_unlisten(impl->core);
+  uv_timer_stop(&impl->timer);
+  tou__schedule(impl);
+}

@@ -1,0 +1,112 @@
+/* Internals shared by the libuv binding's files. Not installed. */
+#ifndef TOU_UV_INTERNAL_H
+#define TOU_UV_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "tou.h"
+
+/* Largest datagram the core may ask us to send or we may receive. */
+#define TOU_UV_DGRAM_MAX 65536
+/* recvmmsg: libuv splits the receive buffer in 64 KiB slots, at most 20. */
+#define TOU_UV_RECV_SLOTS 20
+/* Datagrams handed to uv_udp_send after the socket buffer filled; beyond this
+ * the datagram is dropped (the core's retransmission recovers, as from a
+ * router drop) and counted in send_errors. */
+#define TOU_UV_MAX_ASYNC_SENDS 256
+/* Callbacks of one stream delivered per dispatch round before others get a
+ * turn (reads are looped at most this many times). */
+#define TOU_UV_READS_PER_ROUND 64
+
+/* tou_handle_t.flags */
+enum {
+  TOU_F_CLOSING = 1u << 0,   /* tou_close() was called */
+  TOU_F_CLOSED = 1u << 1,    /* close_cb delivered (or due without one) */
+  TOU_F_READING = 1u << 2,
+  TOU_F_READ_DONE = 1u << 3, /* EOF or an error was delivered to read_cb */
+  TOU_F_CONN_OVER = 1u << 4, /* the core reported the connection closed */
+  TOU_F_SHUT = 1u << 5,      /* tou_shutdown() was called */
+  TOU_F_BOUND = 1u << 6,
+  TOU_F_LISTENING = 1u << 7,
+};
+
+/* tou_stream_t.pending: callbacks due in the next dispatch. */
+enum {
+  TOU_P_CONNECT = 1u << 0,
+  TOU_P_READ = 1u << 1,
+  TOU_P_WRITE = 1u << 2,   /* push queued writes; deliver finished ones */
+  TOU_P_SHUTDOWN = 1u << 3,
+  TOU_P_OVER = 1u << 4,    /* connection ended: fail what is left */
+  TOU_P_CLOSE = 1u << 5,   /* deliver cancellations, then close_cb */
+};
+
+struct tou_endpoint_impl {
+  tou_endpoint_t *handle;
+  tou_ep_t *core;
+  tou_endpoint_options_t opts;
+  uv_udp_t udp;
+  uv_timer_t timer;
+  uv_check_t check; /* after each poll phase: process the received batch */
+  uv_idle_t idle;   /* runs deferred callbacks without blocking in poll */
+  int uv_handles_open;
+  bool udp_open;
+  uint64_t armed_deadline;
+  bool input_dirty;
+  bool dispatching;
+  bool finishing; /* closing the libuv handles: no more callbacks */
+
+  tou_connection_cb connection_cb;
+  unsigned backlog;
+  tou_conn_t **accept_ring; /* connections taken from the core, not accepted */
+  unsigned accept_head, accept_len, accept_announced;
+
+  tou_stream_t *streams; /* every open stream */
+  unsigned nstreams;
+  tou_stream_t *pending_head, *pending_tail;
+
+  unsigned async_sends; /* uv_udp_send requests in flight */
+  tou_endpoint_stats_t stats;
+  uint8_t *recv_buf;
+  size_t recv_buf_len;
+  uint8_t send_buf[TOU_UV_DGRAM_MAX];
+};
+
+/* errors.c */
+int tou__uv_err(int tou_err);
+
+/* timer.c */
+uint64_t tou__now(void);
+int tou__timer_init(struct tou_endpoint_impl *impl);
+void tou__timer_arm(struct tou_endpoint_impl *impl);
+
+/* endpoint.c */
+void tou__flush_output(struct tou_endpoint_impl *impl);
+void tou__sockaddr_to_addr(const struct sockaddr *sa, tou_addr_t *out);
+void tou__addr_to_sockaddr(const tou_addr_t *a, struct sockaddr_storage *out);
+void tou__pull_accepts(struct tou_endpoint_impl *impl);
+void tou__endpoint_finish_close(struct tou_endpoint_impl *impl);
+void tou__endpoint_close(tou_endpoint_t *ep, tou_close_cb cb);
+
+/* events.c */
+/* After every core call: send what is due, collect events, re-arm the timer,
+ * schedule the callbacks. Never calls the application. */
+void tou__pump(struct tou_endpoint_impl *impl);
+void tou__mark(tou_stream_t *s, unsigned bits);
+void tou__unmark(tou_stream_t *s);
+void tou__schedule(struct tou_endpoint_impl *impl);
+/* Runs due callbacks; only from libuv callbacks (never inside a tou_* call). */
+void tou__dispatch(struct tou_endpoint_impl *impl);
+
+/* stream.c */
+void tou__stream_attach(tou_stream_t *s, tou_endpoint_t *ep, tou_conn_t *conn);
+void tou__stream_push_writes(tou_stream_t *s);
+void tou__stream_deliver(tou_stream_t *s, unsigned bits);
+void tou__stream_close(tou_stream_t *s, tou_close_cb cb);
+void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_stream_info_t *info);
+
+/* trace.c */
+void tou__trace_adapter(void *ctx, const tou_trace_event_t *ev);
+
+#endif
