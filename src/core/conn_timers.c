@@ -68,11 +68,14 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
   c->rtt_timing = false;
   if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) {
     c->syn_pending = true;
-  } else if (c->snd_una == c->snd_max) {
-    c->probe_pending = true; /* persist: nothing in flight, zero window */
   } else {
-    cwnd_on_rto(c);
-    c->snd_nxt = c->snd_una;
+    if (c->snd_una != c->snd_max) {
+      cwnd_on_rto(c);
+      c->snd_nxt = c->snd_una;
+    }
+    /* Something goes now even if the window is closed or too small to
+     * be worth filling: this is also the persist probe. */
+    c->probe_pending = true;
   }
   conn_arm_rtx(c, now);
   conn_want_output(c);
