@@ -137,8 +137,6 @@ static void syn_retries_is_configurable(void **state) {
   pair_t p;
   ctx_t *c = setup_pair(&p, 10 * MS);
   c->blackhole[0] = true;
-  pair_init(&p, 10 * MS); /* reset cfg, keep the filter */
-  p.ctx = c, p.filter = filter;
   p.cfg[0].syn_retries = 2;
   p.cfg[0].initial_rto_us = 500 * MS;
   pair_start(&p);
