@@ -95,6 +95,7 @@ typedef struct tou_config {
   void *trace_ctx;
   tou_allocator_t allocator; /* NULL alloc: malloc/free */
   const uint8_t *seed;      /* 32 bytes for deterministic randomness (tests); NULL: libsodium */
+  unsigned syn_backlog;     /* half-open (SYN_RCVD) connections a listener keeps; default 256 */
 } tou_config_t;
 
 /* Fills cfg with the defaults above. */
@@ -179,5 +180,49 @@ const tou_addr_t *tou_conn_peer(const tou_conn_t *c);
 void tou_conn_set_user(tou_conn_t *c, void *user);
 void *tou_conn_user(const tou_conn_t *c);
 uint32_t tou_conn_local_cid(const tou_conn_t *c);
+/* The peer's connection identifier; 0 until its SYN has been seen. */
+uint32_t tou_conn_remote_cid(const tou_conn_t *c);
+
+/* A snapshot of one connection, in the spirit of Linux TCP_INFO. */
+typedef struct tou_conn_info {
+  tou_state_t state;
+  int error;
+  uint32_t local_cid, remote_cid;
+  uint32_t snd_mss;            /* payload bytes per segment we send */
+  uint8_t snd_wscale, rcv_wscale; /* 0 when window scaling was not negotiated */
+  bool wscale_ok, sack_ok, ts_ok; /* options both sides agreed on */
+  uint64_t srtt_us, rttvar_us, rto_us; /* srtt/rttvar 0 before the first sample */
+  uint32_t cwnd, ssthresh;     /* bytes */
+  uint32_t snd_wnd, rcv_wnd;   /* peer's window, our window (bytes) */
+  uint32_t bytes_in_flight;
+  uint32_t retries;            /* consecutive timer expiries without progress */
+  uint64_t bytes_sent;         /* payload bytes handed to the network (retransmissions too) */
+  uint64_t bytes_acked;        /* payload bytes the peer acknowledged */
+  uint64_t bytes_received;     /* in-order payload bytes received */
+  uint64_t segs_sent, segs_received;
+  uint64_t segs_retransmitted; /* SYN, data and FIN segments sent again */
+  uint64_t timeouts;           /* retransmission timer expiries */
+  uint64_t dup_segs_received;  /* segments carrying only data we already had */
+} tou_conn_info_t;
+
+/* Fills *info with the connection's current figures. */
+void tou_conn_get_info(const tou_conn_t *c, tou_conn_info_t *info);
+
+/* Endpoint-wide figures. */
+typedef struct tou_ep_stats {
+  unsigned connections;  /* connection objects held (every state but TIME_WAIT records) */
+  unsigned half_open;    /* listener's SYN_RCVD connections */
+  unsigned accept_queue; /* established, waiting for tou_ep_accept() */
+  unsigned time_wait;    /* compact TIME_WAIT records */
+  uint64_t datagrams_in, datagrams_out;
+  uint64_t dropped;            /* malformed or unmatched datagrams dropped */
+  uint64_t resets_sent;        /* RSTs sent by the endpoint or by connections */
+  uint64_t challenge_acks;     /* RFC 5961 challenge ACKs sent */
+  uint64_t challenge_acks_limited; /* suppressed by challenge_acks_per_sec */
+  uint64_t syns_dropped;       /* SYNs refused: half-open queue or table full, no memory */
+  uint64_t replies_dropped;    /* endpoint reply queue full */
+} tou_ep_stats_t;
+
+void tou_ep_get_stats(const tou_ep_t *ep, tou_ep_stats_t *st);
 
 #endif

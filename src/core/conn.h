@@ -1,0 +1,152 @@
+/* The connection object (internal): one TCP-style connection inside an
+ * endpoint, its RFC 9293 variables, buffers, timers and links. The state
+ * machine is split by job: conn.c (lifecycle, state changes, events, the
+ * application calls), conn_open.c (handshake), conn_close.c (FIN, RST,
+ * TIME_WAIT hand-off), conn_input.c (segment arrival), conn_output.c (what
+ * to send), conn_timers.c (RTO, RTT, deadlines). */
+#ifndef TOU_CORE_CONN_H
+#define TOU_CORE_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "list.h"
+#include "recvbuf.h"
+#include "sendbuf.h"
+
+enum { LISTEN_Q_NONE, LISTEN_Q_HALF_OPEN, LISTEN_Q_ACCEPT };
+
+/* Who may touch the connection. */
+typedef enum conn_owner {
+  CONN_OWNER_CORE,     /* passive and not yet accepted (half-open or accept queue) */
+  CONN_OWNER_APP,      /* returned by connect/accept, not yet closed */
+  CONN_OWNER_RELEASED, /* the application closed it; the core finishes and frees it */
+} conn_owner_t;
+
+struct tou_conn {
+  tou_ep_t *ep;
+  tou_state_t state;
+  int error; /* why it ended: 0 orderly, else TOU_ERR_* */
+  conn_owner_t owner;
+  bool passive; /* created by the listener (SYN_RCVD returns to LISTEN on RST) */
+  bool dead;    /* waiting in the endpoint's reap list to be freed */
+  tou_addr_t peer;
+  uint32_t local_cid, remote_cid; /* remote 0 until the peer's SYN is seen */
+  void *user;
+
+  /* Endpoint links. */
+  tou_conn_t *cid_next;  /* hash chain by local cid */
+  tou_conn_t *peer_next; /* hash chain by (peer, remote cid) */
+  tou_list_t all_link;   /* every connection of the endpoint */
+  tou_list_t event_link; /* pending application events */
+  tou_list_t output_link; /* may have something to send */
+  tou_list_t queue_link; /* listener's half-open list or accept queue */
+  uint8_t listen_queue;  /* LISTEN_Q_* : which of the two queue_link is in */
+  bool in_cid_table, in_peer_table;
+  unsigned events;       /* TOU_EV_* bits not yet delivered */
+
+  /* Send sequence space (RFC 9293 3.3.1). */
+  tou_seq_t iss, snd_una, snd_nxt;
+  tou_seq_t snd_max;  /* highest sequence number sent + 1; snd_nxt rewinds on RTO */
+  tou_seq_t snd_data; /* sequence number of send buffer offset 0 */
+  uint32_t snd_wnd, max_snd_wnd;
+  tou_seq_t snd_wl1, snd_wl2;
+  bool fin_queued;    /* shutdown requested: FIN follows the queued data */
+  tou_seq_t fin_seq;  /* valid when fin_queued and established */
+  bool syn_pending;   /* our SYN (SYN_SENT) or SYN-ACK (SYN_RCVD) must be (re)sent */
+  bool ack_pending;   /* an ACK must be sent */
+  bool probe_pending; /* zero window: the persist timer wants one byte sent */
+  unsigned syn_sends; /* SYN or SYN-ACK transmissions (the first is not a retransmission) */
+
+  /* Receive sequence space. */
+  tou_seq_t irs, rcv_nxt;
+  bool fin_received;   /* the peer's FIN is in the buffer at fin_rcv_seq */
+  tou_seq_t fin_rcv_seq;
+  bool eof;            /* RCV.NXT passed the peer's FIN */
+  uint32_t rcv_wnd_adv; /* window last advertised (bytes) */
+
+  /* Negotiated in the handshake (RFC 7323, RFC 2018). */
+  uint32_t snd_mss;          /* payload per segment we send */
+  uint8_t snd_wscale, rcv_wscale; /* shift applied to their / our window field */
+  bool wscale_ok, sack_ok, ts_ok;
+  uint32_t ts_recent;  /* peer's TSval to echo */
+  uint32_t ts_offset;  /* random per-connection offset of our TSval clock */
+
+  tou_sendbuf_t sb;
+  tou_recvbuf_t rb;
+
+  /* Timers: absolute times in microseconds, TOU_NEVER when unarmed. */
+  uint64_t rtx_at;     /* RFC 6298 retransmission (SYN, data, FIN) or persist */
+  uint64_t linger_at;  /* FIN_WAIT_2 orphan limit once the application closed */
+  uint64_t rto;
+  unsigned retries;    /* consecutive expiries without progress */
+  /* RFC 6298 estimator (a minimal one until the cc module's rtt.h is used). */
+  uint64_t srtt, rttvar;
+  bool have_rtt;
+  bool rtt_timing;     /* timing one segment (Karn: never a retransmitted one) */
+  tou_seq_t rtt_seq;
+  uint64_t rtt_sent_at;
+
+  /* Congestion control hook: the output path never has more than
+   * min(cwnd, snd_wnd) in flight. */
+  uint32_t cwnd, ssthresh;
+
+  tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
+};
+
+/* conn.c */
+tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool passive);
+void conn_destroy(tou_conn_t *c); /* unlinks everything and frees */
+void conn_set_state(tou_conn_t *c, uint64_t now, tou_state_t st);
+void conn_raise(tou_conn_t *c, unsigned events);
+void conn_want_output(tou_conn_t *c);
+/* Ends the connection: CLOSED, error recorded, CLOSED event, freed once
+ * the application has released it. */
+void conn_finish(tou_conn_t *c, uint64_t now, int error);
+static inline bool conn_synchronized(const tou_conn_t *c) {
+  return c->state >= TOU_ESTABLISHED && c->state <= TOU_TIME_WAIT;
+}
+uint32_t conn_window_to_advertise(const tou_conn_t *c);
+/* The window field of a non-SYN segment: scaled, clamped to 16 bits. */
+uint16_t conn_window_field(const tou_conn_t *c);
+
+/* conn_open.c */
+void conn_start_active(tou_conn_t *c, uint64_t now);
+void conn_start_passive(tou_conn_t *c, uint64_t now, const tou_segment_t *syn);
+void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
+void conn_syn_rcvd_retransmitted_syn(tou_conn_t *c, const tou_segment_t *seg);
+bool conn_established(tou_conn_t *c, uint64_t now);
+void conn_set_options(tou_conn_t *c, tou_options_t *o, uint64_t now, bool syn);
+
+/* conn_close.c */
+void conn_shutdown_send(tou_conn_t *c, uint64_t now);
+void conn_on_fin_acked(tou_conn_t *c, uint64_t now);
+void conn_on_fin_received(tou_conn_t *c, uint64_t now);
+void conn_send_rst(tou_conn_t *c);
+void conn_on_rst(tou_conn_t *c, uint64_t now);
+void conn_enter_time_wait(tou_conn_t *c, uint64_t now, bool ack_their_fin);
+void conn_return_to_listen(tou_conn_t *c, uint64_t now);
+void conn_abort_unaccepted(tou_conn_t *c);
+bool conn_fin_acked(const tou_conn_t *c);
+
+/* conn_input.c */
+void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
+void conn_challenge_ack(tou_conn_t *c, uint64_t now);
+
+/* conn_output.c */
+/* The next segment c wants to send now; payload (if any) is copied into
+ * payload_buf (at most payload_cap bytes). False when nothing is due. */
+bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
+                       size_t payload_cap);
+
+/* conn_timers.c */
+uint64_t conn_deadline(const tou_conn_t *c);
+void conn_on_timer(tou_conn_t *c, uint64_t now);
+void conn_arm_rtx(tou_conn_t *c, uint64_t now);
+void conn_stop_rtx(tou_conn_t *c);
+void conn_rtt_sample(tou_conn_t *c, uint64_t rtt_us);
+void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked);
+void conn_arm_linger(tou_conn_t *c, uint64_t now);
+
+#endif

@@ -1,0 +1,256 @@
+/* Segment arrival in the states after SYN-SENT (RFC 9293 3.10.7.4), with the
+ * RFC 5961 defences: exact-match RST, challenge ACKs for in-window RSTs and
+ * for SYNs, and the ACK range check. One function per step of the RFC. */
+#include <string.h>
+
+#include "endpoint.h"
+
+static uint32_t seg_len(const tou_segment_t *seg) {
+  return (uint32_t)seg->payload_len + !!(seg->flags & TOU_SYN) + !!(seg->flags & TOU_FIN);
+}
+
+static uint32_t rcv_wnd(const tou_conn_t *c) {
+  /* Once the peer's FIN is in, nothing more can be accepted. */
+  return c->eof ? 0 : conn_window_to_advertise(c);
+}
+
+/* First check: the acceptability table of RFC 9293 3.10.7.4. A FIN alone
+ * at RCV.NXT is also accepted with a zero window: it needs no buffer, and
+ * refusing it would only stall the close. */
+static bool seq_acceptable(const tou_conn_t *c, const tou_segment_t *seg) {
+  uint32_t len = seg_len(seg), wnd = rcv_wnd(c);
+  tou_seq_t lo = c->rcv_nxt, hi = c->rcv_nxt + wnd;
+  if (len == 0) return wnd == 0 ? seg->seq == lo : seq_in_window(seg->seq, lo, hi);
+  if (wnd == 0) return seg->payload_len == 0 && (seg->flags & TOU_FIN) && seg->seq == lo;
+  return seq_in_window(seg->seq, lo, hi) || seq_in_window(seg->seq + len - 1, lo, hi);
+}
+
+/* RFC 5961 3/4/5: the reply to a suspicious segment is an ACK that tells
+ * the real peer where we are; an attacker off-path learns nothing. */
+void conn_challenge_ack(tou_conn_t *c, uint64_t now) {
+  if (!ep_challenge_ack_allowed(c->ep, now)) return;
+  c->ack_pending = true;
+  conn_want_output(c);
+}
+
+/* Second check, RFC 5961 3.2: only a RST at exactly RCV.NXT resets; one
+ * elsewhere in the window gets a challenge ACK; outside, it is dropped. */
+static void rst_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->seq == c->rcv_nxt) {
+    conn_on_rst(c, now);
+    return;
+  }
+  uint32_t wnd = rcv_wnd(c);
+  if (seq_in_window(seg->seq, c->rcv_nxt, c->rcv_nxt + (wnd > 0 ? wnd : 1)))
+    conn_challenge_ack(c, now);
+}
+
+/* Fourth check, RFC 5961 4.2: a SYN in a synchronized state gets a
+ * challenge ACK, whatever its sequence number. In SYN-RECEIVED two SYNs are
+ * legitimate: the one we answered, again (our SYN-ACK was lost), and in a
+ * simultaneous open the peer's SYN-ACK, which completes the handshake. */
+static void syn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (c->state == TOU_SYN_RCVD && seg->seq == c->irs) {
+    if (!(seg->flags & TOU_ACK)) {
+      conn_syn_rcvd_retransmitted_syn(c, seg);
+      return;
+    }
+    if (seq_gt(seg->ack, c->snd_una) && seq_leq(seg->ack, c->snd_max)) {
+      c->snd_una = seg->ack;
+      c->snd_wnd = seg->window; /* a SYN's window is never scaled */
+      c->snd_wl1 = seg->seq;
+      c->snd_wl2 = seg->ack;
+      conn_stop_rtx(c);
+      c->ack_pending = true;
+      conn_established(c, now);
+      conn_want_output(c);
+      return;
+    }
+  }
+  conn_challenge_ack(c, now);
+}
+
+static void update_send_window(tou_conn_t *c, const tou_segment_t *seg) {
+  /* RFC 9293 3.10.7.4: only a newer segment may move the window. */
+  if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, seg->ack))) {
+    c->snd_wnd = (uint32_t)seg->window << c->snd_wscale;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+    if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
+    conn_want_output(c);
+  }
+}
+
+/* New data acknowledged: free it, time it, grow the window, re-arm. */
+static void take_ack(tou_conn_t *c, uint64_t now, tou_seq_t ack) {
+  uint32_t acked = ack - c->snd_una;
+  if (seq_gt(ack, c->snd_data)) {
+    size_t n = (size_t)(ack - c->snd_data);
+    if (n > sendbuf_len(&c->sb)) n = sendbuf_len(&c->sb);
+    if (n > 0) {
+      sendbuf_consume(&c->sb, n);
+      c->snd_data += (tou_seq_t)n;
+      c->stats.bytes_acked += n;
+      conn_raise(c, TOU_EV_WRITABLE);
+    }
+  }
+  c->snd_una = ack;
+  if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
+  if (c->rtt_timing && seq_geq(ack, c->rtt_seq)) {
+    conn_rtt_sample(c, now - c->rtt_sent_at);
+    c->rtt_timing = false;
+  }
+  conn_on_new_ack(c, now, acked);
+}
+
+/* Fifth check in SYN-RECEIVED: an ACK of our SYN completes the handshake;
+ * any other ACK draws a reset (RFC 9293: <SEQ=SEG.ACK><CTL=RST>). */
+static bool syn_rcvd_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (!(seq_gt(seg->ack, c->snd_una) && seq_leq(seg->ack, c->snd_max))) {
+    tou_segment_t r = {.flags = TOU_RST, .dst_cid = c->remote_cid, .src_cid = c->local_cid,
+                       .seq = seg->ack};
+    ep_queue_reply(c->ep, &c->peer, &r);
+    return false;
+  }
+  if (!conn_established(c, now)) return false; /* accept queue full: ignore the ACK */
+  c->snd_wnd = (uint32_t)seg->window << c->snd_wscale;
+  c->max_snd_wnd = c->snd_wnd;
+  c->snd_wl1 = seg->seq;
+  c->snd_wl2 = seg->ack;
+  take_ack(c, now, seg->ack);
+  return true;
+}
+
+/* Fifth check in the synchronized states. Returns false when the segment
+ * must not be processed further (dropped, or the connection ended). */
+static bool ack_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (c->state == TOU_SYN_RCVD && !syn_rcvd_ack(c, now, seg)) return false;
+  tou_seq_t ack = seg->ack;
+  if (seq_gt(ack, c->snd_max)) {
+    /* Acknowledges something not yet sent: ACK and drop. */
+    c->ack_pending = true;
+    conn_want_output(c);
+    return false;
+  }
+  if (seq_lt(ack, c->snd_una - c->max_snd_wnd)) {
+    /* RFC 5961 5.2: far too old to be genuine. */
+    conn_challenge_ack(c, now);
+    return false;
+  }
+  if (seq_gt(ack, c->snd_una)) take_ack(c, now, ack);
+  update_send_window(c, seg);
+  if (c->snd_wnd == 0) c->retries = 0; /* the peer is alive, only not reading */
+  if (conn_fin_acked(c) && (c->state == TOU_FIN_WAIT_1 || c->state == TOU_CLOSING ||
+                            c->state == TOU_LAST_ACK)) {
+    conn_on_fin_acked(c, now);
+    if (c->state != TOU_FIN_WAIT_2) return false; /* TIME_WAIT or CLOSED: done */
+  }
+  return true;
+}
+
+/* RFC 7323 4.3: remember the peer's timestamp to echo, for segments that
+ * do not lie beyond what we have acknowledged. */
+static void update_ts_recent(tou_conn_t *c, const tou_segment_t *seg) {
+  if (c->ts_ok && (seg->opts.present & TOU_OPT_TIMESTAMP) && seq_leq(seg->seq, c->rcv_nxt))
+    c->ts_recent = seg->opts.ts_val;
+}
+
+/* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2. */
+static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->payload_len == 0) return;
+  if (c->state != TOU_ESTABLISHED && c->state != TOU_FIN_WAIT_1 && c->state != TOU_FIN_WAIT_2)
+    return;
+  if (c->owner == CONN_OWNER_RELEASED) {
+    /* Nobody will read it (RFC 2525 2.17, as Linux): reset. */
+    conn_send_rst(c);
+    conn_finish(c, now, TOU_ERR_ABORTED);
+    return;
+  }
+  const uint8_t *p = seg->payload;
+  size_t n = seg->payload_len;
+  tou_seq_t seq = seg->seq;
+  if (seq_lt(seq, c->rcv_nxt)) { /* the front was received before */
+    uint32_t skip = c->rcv_nxt - seq;
+    if (skip >= n) {
+      c->stats.dup_segs_received++;
+      c->ack_pending = true;
+      conn_want_output(c);
+      return;
+    }
+    p += skip, n -= skip, seq = c->rcv_nxt;
+  }
+  size_t off = seq - c->rcv_nxt;
+  if (c->fin_received) { /* nothing exists past the peer's FIN */
+    size_t room = c->fin_rcv_seq - c->rcv_nxt;
+    if (off >= room) return;
+    if (n > room - off) n = room - off;
+  }
+  int adv = recvbuf_write(&c->rb, off, p, n);
+  if (adv > 0) {
+    c->rcv_nxt += (tou_seq_t)adv;
+    c->stats.bytes_received += (uint64_t)adv;
+    conn_raise(c, TOU_EV_READABLE);
+  }
+  /* Every data segment is acknowledged at once for now (delayed ACKs come
+   * with the data path); out-of-order ones must be (RFC 5681 4.2). */
+  c->ack_pending = true;
+  conn_want_output(c);
+}
+
+/* Eighth: the FIN. Its position is remembered even when data before it is
+ * still missing; it takes effect once RCV.NXT reaches it. */
+static void fin_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if ((seg->flags & TOU_FIN) && !c->fin_received && !c->eof) {
+    tou_seq_t fseq = seg->seq + (tou_seq_t)seg->payload_len;
+    if (seq_geq(fseq, c->rcv_nxt)) {
+      c->fin_received = true;
+      c->fin_rcv_seq = fseq;
+    }
+  }
+  if (c->fin_received && !c->eof && c->rcv_nxt == c->fin_rcv_seq) {
+    c->rcv_nxt++;
+    c->eof = true;
+    conn_on_fin_received(c, now);
+  }
+}
+
+static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->flags & TOU_RST) {
+    rst_input(c, now, seg);
+    return;
+  }
+  if (seg->flags & TOU_SYN) {
+    syn_input(c, now, seg);
+    return;
+  }
+  if (!seq_acceptable(c, seg)) {
+    /* Not acceptable: ACK to resynchronise, e.g. a retransmitted FIN whose
+     * ACK was lost, or data we already have. */
+    if (seg->payload_len > 0) c->stats.dup_segs_received++;
+    c->ack_pending = true;
+    conn_want_output(c);
+    return;
+  }
+  if (!(seg->flags & TOU_ACK)) return;
+  if (!ack_input(c, now, seg)) return;
+  update_ts_recent(c, seg);
+  data_input(c, now, seg);
+  if (c->state == TOU_CLOSED) return;
+  fin_input(c, now, seg);
+}
+
+void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  c->stats.segs_received++;
+  switch (c->state) {
+    case TOU_SYN_SENT:
+      conn_syn_sent_input(c, now, seg);
+      break;
+    case TOU_CLOSED:
+    case TOU_LISTEN:
+    case TOU_TIME_WAIT:
+      break; /* such connections are not in the tables */
+    default:
+      synchronized_input(c, now, seg);
+      break;
+  }
+}

@@ -1,0 +1,147 @@
+/* What a connection sends and when: SYN / SYN-ACK, data within
+ * min(send window, cwnd), FIN after the data, and ACKs. One segment per call;
+ * the endpoint encodes it. */
+#include <string.h>
+
+#include "endpoint.h"
+
+uint16_t conn_window_field(const tou_conn_t *c) {
+  uint32_t w = conn_window_to_advertise(c) >> (c->wscale_ok ? c->rcv_wscale : 0);
+  return (uint16_t)(w > 65535 ? 65535 : w);
+}
+
+static void header(tou_conn_t *c, uint64_t now, tou_segment_t *seg, tou_seq_t seq) {
+  memset(seg, 0, sizeof *seg);
+  seg->dst_cid = c->remote_cid;
+  seg->src_cid = c->local_cid;
+  seg->seq = seq;
+  seg->flags = TOU_ACK;
+  seg->ack = c->rcv_nxt;
+  seg->window = conn_window_field(c);
+  c->rcv_wnd_adv = (uint32_t)seg->window << (c->wscale_ok ? c->rcv_wscale : 0);
+  conn_set_options(c, &seg->opts, now, false);
+  c->ack_pending = false;
+}
+
+/* Bookkeeping for anything that takes sequence space. */
+static void sent_seq_space(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
+  tou_seq_t end = seq + len;
+  if (seq_lt(seq, c->snd_max)) {
+    c->stats.segs_retransmitted++;
+  } else if (!c->rtt_timing) {
+    c->rtt_timing = true; /* Karn: time only segments sent once */
+    c->rtt_seq = end;
+    c->rtt_sent_at = now;
+  }
+  c->snd_nxt = end;
+  if (seq_gt(end, c->snd_max)) c->snd_max = end;
+  if (c->rtx_at == TOU_NEVER) conn_arm_rtx(c, now);
+}
+
+/* SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED): always at ISS, window
+ * unscaled (RFC 7323 2.2). The SYN is the only segment without an ACK and
+ * with dst_cid 0: the peer's id is not known yet. */
+static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
+  memset(seg, 0, sizeof *seg);
+  seg->src_cid = c->local_cid;
+  seg->seq = c->iss;
+  seg->flags = TOU_SYN;
+  if (c->state == TOU_SYN_RCVD) {
+    seg->flags |= TOU_ACK;
+    seg->dst_cid = c->remote_cid;
+    seg->ack = c->rcv_nxt;
+  }
+  uint32_t w = conn_window_to_advertise(c);
+  seg->window = (uint16_t)(w > 65535 ? 65535 : w);
+  conn_set_options(c, &seg->opts, now, true);
+  c->syn_pending = false;
+  c->ack_pending = false;
+  if (c->syn_sends++ > 0) {
+    c->stats.segs_retransmitted++;
+  } else {
+    c->rtt_timing = true;
+    c->rtt_sent_at = now;
+    c->rtt_seq = c->iss + 1;
+  }
+  if (seq_gt(c->iss + 1, c->snd_max)) c->snd_max = c->iss + 1;
+  c->snd_nxt = c->iss + 1;
+  if (c->rtx_at == TOU_NEVER) conn_arm_rtx(c, now);
+}
+
+/* How many payload bytes go now: a full segment, or the tail when nothing
+ * else is in flight (Nagle, RFC 9293 3.7.4) or with nodelay, or anything
+ * when the FIN follows. A persist probe forces one byte into a zero window. */
+static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
+  uint32_t flight = c->snd_nxt - c->snd_una;
+  uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+  size_t usable = wnd > flight ? wnd - flight : 0;
+  size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
+  size_t avail = off < sendbuf_len(&c->sb) ? sendbuf_len(&c->sb) - off : 0;
+  if (seq_gt(c->snd_data, c->snd_nxt)) avail = 0; /* cannot happen; defensive */
+  size_t n = avail;
+  if (n > usable) n = usable;
+  if (n > c->snd_mss) n = c->snd_mss;
+  if (n > cap) n = cap;
+  if (n == 0 && avail > 0 && c->probe_pending && flight == 0) n = 1;
+  c->probe_pending = false;
+  *fin = c->fin_queued && c->snd_nxt + (tou_seq_t)n == c->fin_seq && n == avail;
+  if (n == 0) return 0;
+  bool full = n == c->snd_mss;
+  bool tail = n == avail;
+  if (!full && !(tail && (flight == 0 || c->ep->cfg.nodelay || c->fin_queued))) {
+    *fin = false;
+    return 0; /* wait for a full segment or for the ACK of what is out */
+  }
+  return n;
+}
+
+static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf, size_t cap) {
+  if (c->state == TOU_SYN_RCVD) return false; /* data waits for the handshake */
+  bool fin;
+  size_t n = data_to_send(c, cap, &fin);
+  if (n == 0 && !fin) return false;
+  tou_seq_t seq = c->snd_nxt;
+  header(c, now, seg, seq);
+  if (n > 0) {
+    sendbuf_copy(&c->sb, (size_t)(tou_seq_t)(seq - c->snd_data), buf, n);
+    seg->payload = buf;
+    seg->payload_len = n;
+    c->stats.bytes_sent += n;
+    if (seq_geq(seq + (tou_seq_t)n, c->snd_data + (tou_seq_t)sendbuf_len(&c->sb)))
+      seg->flags |= TOU_PSH;
+  }
+  if (fin) seg->flags |= TOU_FIN;
+  sent_seq_space(c, now, seq, (uint32_t)n + (fin ? 1 : 0));
+  return true;
+}
+
+/* A zero window with data waiting and nothing in flight would wait forever
+ * for a window update that can be lost: the persist timer probes. */
+static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
+  if (c->rtx_at != TOU_NEVER || c->snd_nxt != c->snd_una) return;
+  size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
+  if (off < sendbuf_len(&c->sb) && c->snd_wnd == 0) conn_arm_rtx(c, now);
+}
+
+bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
+                       size_t payload_cap) {
+  bool sent = false;
+  if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) {
+    if (c->syn_pending) {
+      build_syn(c, now, seg);
+      sent = true;
+    }
+  }
+  if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
+    sent = build_data(c, now, seg, payload_buf, payload_cap);
+  if (!sent && c->ack_pending && c->state != TOU_SYN_SENT) {
+    header(c, now, seg, c->snd_nxt);
+    sent = true;
+  }
+  if (sent) {
+    c->stats.segs_sent++;
+  } else if (conn_synchronized(c)) {
+    arm_persist_if_stalled(c, now);
+  }
+  return sent;
+}
