@@ -1,6 +1,7 @@
 #include "harness.h"
 
 int h_in_tou;
+void (*h_on_hang)(void);
 
 void h_options(tou_endpoint_options_t *opts) {
   static const uint8_t seed[32] = {7, 1, 2, 3};
@@ -38,6 +39,7 @@ void h_run_until(uv_loop_t *loop, const bool *done, unsigned timeout_ms) {
   while (!*done && !expired) uv_run(loop, UV_RUN_ONCE);
   uv_close((uv_handle_t *)&watchdog, NULL);
   uv_run(loop, UV_RUN_NOWAIT);
+  if (expired && !*done && h_on_hang) h_on_hang();
   if (expired && !*done) fail_msg("no progress within %u ms (hang guard)", timeout_ms);
 }
 
@@ -89,4 +91,28 @@ void h_alloc(tou_stream_t *s, size_t suggested, uv_buf_t *buf) {
   CB_ENTER();
   (void)s, (void)suggested;
   *buf = uv_buf_init(malloc(65536), 65536);
+}
+
+#define TRACE_RING 4096
+static tou_trace_t trace_ring[TRACE_RING];
+static unsigned trace_count;
+
+void h_trace_record(void *arg, const tou_trace_t *t) {
+  (void)arg;
+  tou_trace_t *r = &trace_ring[trace_count++ % TRACE_RING];
+  *r = *t;
+  r->peer = NULL;
+}
+
+void h_trace_dump(FILE *f, unsigned last) {
+  unsigned n = trace_count < TRACE_RING ? trace_count : TRACE_RING;
+  if (last < n) n = last;
+  for (unsigned i = trace_count - n; i < trace_count; i++) {
+    const tou_trace_t *t = &trace_ring[i % TRACE_RING];
+    static const char *types[] = {"state", "sent", "recv", "drop"};
+    fprintf(f, "%llu ep=%p cid=%u %s %s->%s flags=%02x seq=%u ack=%u win=%u len=%zu err=%d\n",
+            (unsigned long long)t->time_us, (void *)t->endpoint, t->conn_id, types[t->type],
+            tou_stream_state_name(t->old_state), tou_stream_state_name(t->new_state),
+            t->seg_flags, t->seq, t->ack, t->window, t->payload_len, t->error);
+  }
 }

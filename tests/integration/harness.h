@@ -19,6 +19,8 @@
 #include <tou.h>
 
 extern int h_in_tou;
+/* Called before a hang is reported (print diagnostics); NULL: none. */
+extern void (*h_on_hang)(void);
 
 #define TOU(call)                  \
   ({                               \
@@ -61,5 +63,10 @@ void h_count_close(tou_handle_t *h);
 
 /* An alloc_cb handing out malloc'd 64 KiB buffers; read callbacks free them. */
 void h_alloc(tou_stream_t *s, size_t suggested, uv_buf_t *buf);
+
+/* A trace callback keeping the last records in a ring; h_trace_dump()
+ * prints them (diagnostics for a failing test). */
+void h_trace_record(void *arg, const tou_trace_t *t);
+void h_trace_dump(FILE *f, unsigned last);
 
 #endif

@@ -18,6 +18,12 @@ typedef struct netem_test {
 
 static netem_test_t *T;
 
+static void on_hang(void) {
+  xfer_print(&T->x);
+  if (getenv("TOU_TEST_TRACE")) h_trace_dump(stderr, 400);
+  netem_print_counters(T->proxy, stderr);
+}
+
 static void on_connection(tou_endpoint_t *ep, int status) {
   CB_ENTER();
   assert_int_equal(status, 0);
@@ -40,6 +46,11 @@ static void transfer_through_lossy_proxy(void **state) {
   tou_endpoint_options_t opts;
   h_options(&opts);
   opts.min_rto_ms = 50; /* loopback RTTs are tiny; keep recovery quick */
+  /* Bound the exponential backoff: with the core's current recovery (RTO
+   * only on some losses, backoff kept until a fresh RTT sample) a run of
+   * losses can back the RTO off to seconds; see the report of issue 7. */
+  opts.max_rto_ms = 400;
+  if (getenv("TOU_TEST_TRACE")) opts.trace = h_trace_record;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);
   assert_int_equal(h_endpoint(&t->loop, &t->client_ep, &opts, false, &client_addr), 0);
   assert_int_equal(TOU(tou_listen(&t->server_ep, 4, on_connection)), 0);
@@ -63,6 +74,7 @@ static void transfer_through_lossy_proxy(void **state) {
   assert_int_equal(TOU(tou_connect(&t->connect, &t->client_ep, &t->client,
                                    (const struct sockaddr *)&proxy_addr, on_connect)),
                    0);
+  h_on_hang = on_hang;
   h_run_until(&t->loop, &t->x.done, 9000);
   xfer_check(&t->x);
 

@@ -2,12 +2,25 @@
 
 static xfer_side_t *side_of(tou_stream_t *s) { return s->data; }
 
+/* Prints what both sides had done (and the trace with TOU_TEST_TRACE=1)
+ * before failing on an unexpected status. */
+static void expect_ok(xfer_t *x, const char *what, int status) {
+  if (status == 0) return;
+  xfer_print(x);
+  if (getenv("TOU_TEST_TRACE")) h_trace_dump(stderr, 300);
+  fail_msg("%s: %s", what, uv_err_name(status));
+}
+
 static void check_done(xfer_t *x) {
   x->done = x->side[0].shut_done && x->side[1].shut_done && x->side[0].eof && x->side[1].eof;
 }
 
 static void on_shutdown(tou_shutdown_t *req, int status) {
   CB_ENTER();
+  if (status != 0) {
+    xfer_print(((xfer_side_t *)req->data)->x);
+    if (getenv("TOU_TEST_TRACE")) h_trace_dump(stderr, 400);
+  }
   assert_int_equal(status, 0);
   xfer_side_t *sd = req->data;
   sd->shut_done = true;
@@ -18,8 +31,8 @@ static void pump_writes(xfer_side_t *sd);
 
 static void on_written(tou_write_t *req, int status) {
   CB_ENTER();
-  assert_int_equal(status, 0);
   xfer_side_t *sd = side_of(req->handle);
+  expect_ok(sd->x, "write", status);
   int slot = (int)(req - sd->writes);
   sd->busy[slot] = false;
   sd->written += req->data ? (uint64_t)(uintptr_t)req->data : 0;
@@ -54,7 +67,7 @@ static void on_read(tou_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
   free(buf->base);
   if (nread < 0) {
-    if (nread != UV_EOF) fail_msg("read error %s", uv_err_name((int)nread));
+    if (nread != UV_EOF) expect_ok(sd->x, "read", (int)nread);
     sd->eof = true;
     check_done(sd->x);
   }
@@ -95,4 +108,23 @@ void xfer_check(xfer_t *x) {
 void xfer_free(xfer_t *x) {
   for (int i = 0; i < 2; i++)
     for (int j = 0; j < XFER_WRITES_IN_FLIGHT; j++) free(x->side[i].bufs[j]);
+}
+
+void xfer_print(const xfer_t *x) {
+  for (int i = 0; i < 2; i++) {
+    const xfer_side_t *sd = &x->side[i];
+    tou_stream_info_t info;
+    memset(&info, 0, sizeof info);
+    if (sd->stream) tou_get_info(sd->stream, &info);
+    print_message("side %d: queued %llu/%llu written %llu received %llu eof %d shut %d | state %s "
+                  "rtt %u rto %u cwnd %u ssthresh %u flight %u sndwnd %u rcvwnd %u segs %llu/%llu "
+                  "retx %llu timeouts %llu sendq %zu space %zu\n",
+                  i, (unsigned long long)sd->queued, (unsigned long long)sd->to_send,
+                  (unsigned long long)sd->written, (unsigned long long)sd->received, sd->eof,
+                  sd->shut_done, tou_stream_state_name(info.state), info.rtt_us, info.rto_us,
+                  info.cwnd, info.ssthresh, info.bytes_in_flight, info.snd_wnd, info.rcv_wnd,
+                  (unsigned long long)info.segs_sent, (unsigned long long)info.segs_received,
+                  (unsigned long long)info.segs_retransmitted, (unsigned long long)info.timeouts,
+                  info.send_queued, info.send_space);
+  }
 }

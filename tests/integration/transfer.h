@@ -38,5 +38,7 @@ void xfer_start(xfer_t *x, int side, tou_stream_t *stream);
 /* After done: each direction's digests match and byte counts are exact. */
 void xfer_check(xfer_t *x);
 void xfer_free(xfer_t *x);
+/* Progress and connection figures of both sides (diagnostics). */
+void xfer_print(const xfer_t *x);
 
 #endif
