@@ -30,7 +30,7 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
   sendbuf_init(&c->sb, ep->cfg.send_buffer, &ep->cfg.allocator);
   recvbuf_init(&c->rb, ep->cfg.recv_buffer, &ep->cfg.allocator);
   c->rtx_at = c->linger_at = TOU_NEVER;
-  c->rto = ep->cfg.initial_rto_us;
+  tou_rtt_init(&c->rtt, ep->cfg.initial_rto_us, ep->cfg.min_rto_us, ep->cfg.max_rto_us);
   c->snd_mss = ep->cfg.mss < TOU_MSS_DEFAULT_V6 ? ep->cfg.mss : TOU_MSS_DEFAULT_V6;
   c->rcv_wscale = wscale_for(ep->cfg.recv_buffer);
   c->ts_offset = rng_u32(&ep->rng);
@@ -214,9 +214,9 @@ void tou_conn_get_info(const tou_conn_t *c, tou_conn_info_t *info) {
   info->wscale_ok = c->wscale_ok;
   info->sack_ok = c->sack_ok;
   info->ts_ok = c->ts_ok;
-  info->srtt_us = c->have_rtt ? c->srtt : 0;
-  info->rttvar_us = c->have_rtt ? c->rttvar : 0;
-  info->rto_us = c->rto;
+  info->srtt_us = tou_rtt_srtt(&c->rtt);
+  info->rttvar_us = c->rtt.has_sample ? c->rtt.rttvar_us : 0;
+  info->rto_us = tou_rtt_rto(&c->rtt);
   info->cwnd = c->cwnd;
   info->ssthresh = c->ssthresh;
   info->snd_wnd = c->snd_wnd;

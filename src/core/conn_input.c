@@ -97,7 +97,7 @@ static void take_ack(tou_conn_t *c, uint64_t now, tou_seq_t ack) {
   c->snd_una = ack;
   if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
   if (c->rtt_timing && seq_geq(ack, c->rtt_seq)) {
-    conn_rtt_sample(c, now - c->rtt_sent_at);
+    conn_rtt_sample(c, now, now - c->rtt_sent_at);
     c->rtt_timing = false;
   }
   conn_on_new_ack(c, now, acked);

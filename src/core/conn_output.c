@@ -70,22 +70,25 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
 
 /* How many payload bytes go now: a full segment, or the tail when nothing
  * else is in flight (Nagle, RFC 9293 3.7.4) or with nodelay, or anything
- * when the FIN follows. A persist probe forces one byte into a zero window. */
+ * when the FIN follows. Less than a segment that only the window holds back
+ * waits (sender SWS avoidance, RFC 9293 3.8.6.2.1) until the persist timer
+ * (its "override timeout") sets probe_pending: then what the window allows
+ * goes, or one byte into a zero window. */
 static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
   uint32_t flight = c->snd_nxt - c->snd_una;
   uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
   size_t usable = wnd > flight ? wnd - flight : 0;
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
   size_t avail = off < sendbuf_len(&c->sb) ? sendbuf_len(&c->sb) - off : 0;
-  if (seq_gt(c->snd_data, c->snd_nxt)) avail = 0; /* cannot happen; defensive */
   size_t n = avail;
   if (n > usable) n = usable;
   if (n > c->snd_mss) n = c->snd_mss;
   if (n > cap) n = cap;
-  if (n == 0 && avail > 0 && c->probe_pending && flight == 0) n = 1;
+  bool probe = c->probe_pending && flight == 0 && avail > 0;
   c->probe_pending = false;
+  if (probe && n == 0) n = 1;
   *fin = c->fin_queued && c->snd_nxt + (tou_seq_t)n == c->fin_seq && n == avail;
-  if (n == 0) return 0;
+  if (n == 0 || probe) return n;
   bool full = n == c->snd_mss;
   bool tail = n == avail;
   if (!full && !(tail && (flight == 0 || c->ep->cfg.nodelay || c->fin_queued))) {
@@ -115,12 +118,13 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   return true;
 }
 
-/* A zero window with data waiting and nothing in flight would wait forever
- * for a window update that can be lost: the persist timer probes. */
+/* Data waiting, nothing in flight, and yet nothing sent: the window holds
+ * it back. A window update can be lost, so the persist timer must run
+ * (RFC 9293 3.8.6.1); without it the connection would stall silently. */
 static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
   if (c->rtx_at != TOU_NEVER || c->snd_nxt != c->snd_una) return;
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
-  if (off < sendbuf_len(&c->sb) && c->snd_wnd == 0) conn_arm_rtx(c, now);
+  if (off < sendbuf_len(&c->sb)) conn_arm_rtx(c, now);
 }
 
 bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,

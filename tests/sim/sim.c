@@ -37,6 +37,7 @@ struct sim {
   struct {
     sim_tap_fn fn;
     void *ctx;
+    bool owned;
   } taps[SIM_MAX_TAPS];
   unsigned n_taps;
   uint64_t hash;
@@ -90,6 +91,8 @@ void sim_free(sim_t *sim) {
     if (ev.kind == EV_DELIVER || ev.kind == EV_CALL) free(ev.obj);
   evq_free(&sim->q);
   for (size_t i = 0; i < sim->n_links; i++) free(sim->links[i]);
+  for (unsigned i = 0; i < sim->n_taps; i++)
+    if (sim->taps[i].owned) free(sim->taps[i].ctx);
   free(sim->links);
   free(sim);
 }
@@ -222,15 +225,19 @@ static void tap(sim_t *sim, sim_tap_kind_t kind, const tou_addr_t *from, const t
   for (unsigned i = 0; i < sim->n_taps; i++) sim->taps[i].fn(sim->taps[i].ctx, &ev);
 }
 
-void sim_add_tap(sim_t *sim, sim_tap_fn fn, void *ctx) {
+static void add_tap(sim_t *sim, sim_tap_fn fn, void *ctx, bool owned) {
   if (sim->n_taps == SIM_MAX_TAPS) {
     fprintf(stderr, "sim: too many taps\n");
     abort();
   }
   sim->taps[sim->n_taps].fn = fn;
   sim->taps[sim->n_taps].ctx = ctx;
+  sim->taps[sim->n_taps].owned = owned;
   sim->n_taps++;
 }
+
+void sim_add_tap(sim_t *sim, sim_tap_fn fn, void *ctx) { add_tap(sim, fn, ctx, false); }
+void sim_add_tap_owned(sim_t *sim, sim_tap_fn fn, void *ctx) { add_tap(sim, fn, ctx, true); }
 
 static sim_packet_t *packet_new(const tou_addr_t *from, const tou_addr_t *to,
                                 const uint8_t *data, size_t len) {

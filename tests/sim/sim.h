@@ -119,6 +119,8 @@ void sim_run_idle(sim_t *sim, uint64_t limit);
 
 /* Adds an observer of every datagram fate (up to 8). */
 void sim_add_tap(sim_t *sim, sim_tap_fn fn, void *ctx);
+/* Same, and sim_free() frees ctx (malloc'd) with the simulator. */
+void sim_add_tap_owned(sim_t *sim, sim_tap_fn fn, void *ctx);
 /* FNV-1a hash over every tap event so far (time, kind, addresses, bytes,
  * fate): two runs with the same seed must give the same value. */
 uint64_t sim_trace_hash(const sim_t *sim);
