@@ -140,6 +140,7 @@ static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, ui
     seg->payload = buf;
     seg->payload_len = n;
     c->stats.bytes_sent += n;
+    if (off + n == sendbuf_len(&c->sb)) seg->flags |= TOU_PSH; /* as when first sent */
   }
   if (fin) seg->flags |= TOU_FIN;
   c->stats.segs_retransmitted++;
