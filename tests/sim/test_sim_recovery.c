@@ -7,7 +7,9 @@
  * ACK is "not acceptable" to the other side (RFC 9293 3.10.7.4, first
  * check), is answered by another unacceptable ACK, its acknowledgment field
  * is never processed, and the two endpoints exchange ACKs forever without
- * progress: an ACK storm and a silent stall. */
+ * progress: an ACK storm and a silent stall. The core on main before
+ * a52db08 (data-path integration) did exactly that: both sides stuck in
+ * CLOSING, ~200 ACKs per second; this scenario is its regression test. */
 #include "scenario.h"
 
 #define MS SIM_MS
