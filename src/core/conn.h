@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn_recovery.h"
 #include "core.h"
 #include "list.h"
 #include "recvbuf.h"
@@ -88,7 +89,8 @@ struct tou_conn {
 
   /* Congestion control hook: the output path never has more than
    * min(cwnd, snd_wnd) in flight. */
-  uint32_t cwnd, ssthresh;
+  uint32_t cwnd, ssthresh; /* mirrors of rec.cc for tracing */
+  conn_rec_t rec;          /* loss recovery, cwnd, pacing (conn_recovery.c) */
 
   tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
 };

@@ -26,10 +26,12 @@ static void header(tou_conn_t *c, uint64_t now, tou_segment_t *seg, tou_seq_t se
 /* Bookkeeping for anything that takes sequence space. */
 static void sent_seq_space(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
   tou_seq_t end = seq + len;
+  conn_rec_on_sent(c, now, seq, len);
   if (seq_lt(seq, c->snd_max)) {
     c->stats.segs_retransmitted++;
-  } else if (!c->rtt_timing) {
-    c->rtt_timing = true; /* Karn: time only segments sent once */
+  } else if (!c->rtt_timing && !c->rec.active) {
+    /* Karn: time only segments sent once (the scoreboard times data). */
+    c->rtt_timing = true;
     c->rtt_seq = end;
     c->rtt_sent_at = now;
   }
@@ -76,8 +78,9 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
  * goes, or one byte into a zero window. */
 static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
   uint32_t flight = c->snd_nxt - c->snd_una;
-  uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-  size_t usable = wnd > flight ? wnd - flight : 0;
+  size_t usable = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+  uint32_t room = conn_rec_cwnd_room(c); /* cwnd minus the RFC 6675 pipe */
+  if (usable > room) usable = room;
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
   size_t avail = off < sendbuf_len(&c->sb) ? sendbuf_len(&c->sb) - off : 0;
   size_t n = avail;
@@ -100,6 +103,7 @@ static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
 
 static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf, size_t cap) {
   if (c->state == TOU_SYN_RCVD) return false; /* data waits for the handshake */
+  if (!conn_rec_pacing_ok(c, now)) return false;
   bool fin;
   size_t n = data_to_send(c, cap, &fin);
   if (n == 0 && !fin) return false;
@@ -115,6 +119,33 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   }
   if (fin) seg->flags |= TOU_FIN;
   sent_seq_space(c, now, seq, (uint32_t)n + (fin ? 1 : 0));
+  return true;
+}
+
+/* A segment the loss-recovery module wants resent (RACK/dupack loss, the
+ * one segment an RTO owes, a tail loss probe), rebuilt from the send
+ * buffer with its original boundaries. SND.NXT does not move. */
+static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf,
+                             size_t cap) {
+  tou_seq_t seq;
+  uint32_t len;
+  if (!conn_rec_next_retransmit(c, now, &seq, &len)) return false;
+  bool fin = c->fin_queued && seq + len == c->fin_seq + 1;
+  size_t n = len - (fin ? 1 : 0);
+  size_t off = (size_t)(tou_seq_t)(seq - c->snd_data);
+  if (n > cap || off + n > sendbuf_len(&c->sb)) return false; /* cannot happen */
+  header(c, now, seg, seq);
+  if (n > 0) {
+    sendbuf_copy(&c->sb, off, buf, n);
+    seg->payload = buf;
+    seg->payload_len = n;
+    c->stats.bytes_sent += n;
+    if (off + n == sendbuf_len(&c->sb)) seg->flags |= TOU_PSH; /* as when first sent */
+  }
+  if (fin) seg->flags |= TOU_FIN;
+  c->stats.segs_retransmitted++;
+  conn_rec_on_sent(c, now, seq, len);
+  if (c->rtx_at == TOU_NEVER) conn_arm_rtx(c, now);
   return true;
 }
 
@@ -136,6 +167,8 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
       sent = true;
     }
   }
+  if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
+    sent = build_retransmit(c, now, seg, payload_buf, payload_cap);
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
     sent = build_data(c, now, seg, payload_buf, payload_cap);
   if (!sent && c->ack_pending && c->state != TOU_SYN_SENT) {

@@ -5,7 +5,9 @@
 #include "endpoint.h"
 
 uint64_t conn_deadline(const tou_conn_t *c) {
-  return c->rtx_at < c->linger_at ? c->rtx_at : c->linger_at;
+  uint64_t d = c->rtx_at < c->linger_at ? c->rtx_at : c->linger_at;
+  uint64_t r = conn_rec_deadline(c); /* RACK reordering, TLP, pacing */
+  return r < d ? r : d;
 }
 
 void conn_arm_rtx(tou_conn_t *c, uint64_t now) { c->rtx_at = now + tou_rtt_rto(&c->rtt); }
@@ -16,15 +18,11 @@ void conn_rtt_sample(tou_conn_t *c, uint64_t now, uint64_t rtt_us) {
   tou_rtt_on_sample(&c->rtt, rtt_us, now);
 }
 
-/* New data acknowledged (RFC 6298 5.2/5.3). cwnd grows by RFC 5681 slow
- * start (one SMSS per ACK at most) and congestion avoidance (about one SMSS
- * per RTT): the hook where cc.h's tou_cc_on_ack() goes. */
+/* New data acknowledged (RFC 6298 5.2/5.3). cwnd was already updated by
+ * conn_rec_on_ack() (cc.h). */
 void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked) {
+  (void)acked;
   c->retries = 0;
-  if (c->cwnd < c->ssthresh)
-    c->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
-  else
-    c->cwnd += (uint32_t)((uint64_t)c->snd_mss * c->snd_mss / c->cwnd) + 1;
   if (c->snd_una == c->snd_max)
     conn_stop_rtx(c);
   else
@@ -69,7 +67,9 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
   if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) {
     c->syn_pending = true;
   } else {
-    if (c->snd_una != c->snd_max) {
+    if (c->snd_una != c->snd_max && c->rec.active) {
+      conn_rec_on_rto(c, now); /* one retransmission, slow start (RFC 8985 6.3) */
+    } else if (c->snd_una != c->snd_max) {
       cwnd_on_rto(c);
       c->snd_nxt = c->snd_una;
     }
@@ -91,4 +91,5 @@ void conn_on_timer(tou_conn_t *c, uint64_t now) {
     c->rtx_at = TOU_NEVER;
     on_rtx_timeout(c, now);
   }
+  if (c->state != TOU_CLOSED && conn_rec_deadline(c) <= now) conn_rec_on_timer(c, now);
 }

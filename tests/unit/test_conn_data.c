@@ -66,23 +66,19 @@ static void lost_segment_is_retransmitted_alone_then_rest(void **state) {
   uint8_t *x = malloc(n), *y = malloc(n);
   fill(x, n);
   assert_int_equal(tou_conn_send(a, p.now, x, n), (int)n);
+  /* 1 in order; 3, 4, 5 kept out of order and SACKed. With three segments
+   * SACKed RACK (RFC 8985) marks 2 lost at once: it is resent alone, long
+   * before any RTO, and the receiver's next ACK covers everything. */
   pair_run(&p, 100 * MS);
-  /* 1 in order; 3, 4, 5 kept out of order. */
   int end;
-  assert_int_equal(pair_read_all(&p, b, y, n, &end), TOU_MSS_DEFAULT_V4);
-  assert_int_equal(b->rb.nranges, 1);
+  assert_int_equal(pair_read_all(&p, b, y, n, &end), (int)n);
+  assert_memory_equal(x, y, n);
   tou_conn_info_t i;
   tou_conn_get_info(a, &i);
   assert_int_equal(i.timeouts, 0);
-  pair_run(&p, 1 * SEC);
-  size_t got = TOU_MSS_DEFAULT_V4 + pair_read_all(&p, b, y + TOU_MSS_DEFAULT_V4, n, &end);
-  assert_int_equal(got, n);
-  assert_memory_equal(x, y, n);
-  tou_conn_get_info(a, &i);
-  assert_int_equal(i.timeouts, 1);
-  /* The RTO resent segment 2 first; the receiver had 3-5, so its ACK
-   * covered everything. */
   assert_int_equal(i.segs_retransmitted, 1);
+  assert_int_equal(i.segs_lost, 1);
+  assert_int_equal(i.segs_sacked, 3);
   assert_int_equal(i.bytes_acked, n);
   free(x), free(y);
   teardown(&p);
