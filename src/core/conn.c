@@ -127,7 +127,7 @@ size_t tou_conn_send_queued(const tou_conn_t *c) { return sendbuf_len(&c->sb); }
  * only once it has grown by min(buffer/2, MSS). */
 static void maybe_window_update(tou_conn_t *c) {
   if (!conn_synchronized(c) || c->eof) return;
-  uint32_t wnd = conn_window_to_advertise(c);
+  uint32_t wnd = (uint32_t)conn_window_field(c) << (c->wscale_ok ? c->rcv_wscale : 0);
   uint32_t step = c->ep->cfg.recv_buffer / 2;
   if (step > c->ep->cfg.mss) step = c->ep->cfg.mss;
   if (wnd >= c->rcv_wnd_adv + step) {
