@@ -13,6 +13,7 @@
 #include "rng.h"
 #include "syncookie.h"
 #include "time_wait.h"
+#include "timer_heap.h"
 
 /* Replies queued at the endpoint; more are dropped (and counted). */
 #define TOU_EP_REPLY_QUEUE 64
@@ -48,6 +49,7 @@ struct tou_ep {
   unsigned ep_events; /* TOU_EV_ACCEPT */
 
   tou_tw_table_t tw;
+  tou_timer_heap_t timers;
 
   /* SYN flood defence (flood.h, listen_cookie.c). */
   uint8_t cookie_key[TOU_SYNCOOKIE_KEY_LEN];

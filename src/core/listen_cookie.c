@@ -193,6 +193,7 @@ bool listen_cookie_ack(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
   ep_trace_seg(ep, now, TOU_TRACE_SEG_RECV, c, &c->peer, seg, 0);
   conn_input(c, now, seg);
   if (c->state == TOU_SYN_RCVD) conn_return_to_listen(c, now); /* the ACK did not complete it */
+  ep_timer_update(ep, c);
   return true;
 }
 

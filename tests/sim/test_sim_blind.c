@@ -191,5 +191,5 @@ int main(void) {
       cmocka_unit_test(test_blind_rst_and_syn_injection),
       cmocka_unit_test(test_in_window_rst_flood_rate_limited),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }

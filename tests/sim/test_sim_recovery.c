@@ -58,5 +58,5 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_both_sides_rto_after_acks_lost),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }

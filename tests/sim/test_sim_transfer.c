@@ -174,5 +174,5 @@ int main(void) {
       cmocka_unit_test(test_short_blackout),
       cmocka_unit_test(test_same_seed_same_trace),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }
