@@ -144,6 +144,7 @@ void ep_reap_later(tou_ep_t *ep, tou_conn_t *c) {
   if (c->dead) return;
   c->dead = true;
   ep_remove_conn(ep, c);
+  ep_timer_remove(ep, c);
   listen_forget(ep, c);
   list_remove(&c->event_link);
   list_remove(&c->output_link);
@@ -187,6 +188,7 @@ tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now) {
   memset(ep->cid_buckets, 0, n * sizeof(tou_conn_t *));
   memset(ep->peer_buckets, 0, n * sizeof(tou_conn_t *));
   if (tw_table_init(&ep->tw, cfg->max_time_wait, &ep->cfg.allocator) < 0) goto fail;
+  if (timer_heap_init(&ep->timers, cfg->max_connections, &ep->cfg.allocator) < 0) goto fail;
   return ep;
 fail:
   tou_ep_free(ep);
@@ -202,6 +204,7 @@ void tou_ep_free(tou_ep_t *ep) {
   tou_mem_free(&a, ep->cid_buckets);
   tou_mem_free(&a, ep->peer_buckets);
   tou_mem_free(&a, ep->scratch);
+  timer_heap_free(&ep->timers, &a);
   sodium_memzero(ep->isn_key, sizeof ep->isn_key);
   tou_mem_free(&a, ep);
 }
@@ -217,6 +220,7 @@ static void drop(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const tou_s
 static void deliver(tou_ep_t *ep, uint64_t now, tou_conn_t *c, const tou_segment_t *seg) {
   ep_trace_seg(ep, now, TOU_TRACE_SEG_RECV, c, &c->peer, seg, 0);
   conn_input(c, now, seg);
+  ep_timer_update(ep, c);
 }
 
 /* The segment names one of our connection ids. It belongs to that connection
@@ -331,7 +335,9 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
     tou_conn_t *c = tou_container_of(ep->output.next, tou_conn_t, output_link);
     tou_segment_t seg;
     list_remove(&c->output_link);
-    if (!conn_next_segment(c, now, &seg, ep->scratch, pcap)) continue;
+    bool sent = conn_next_segment(c, now, &seg, ep->scratch, pcap);
+    ep_timer_update(ep, c);
+    if (!sent) continue;
     list_push_back(&ep->output, &c->output_link); /* round robin between connections */
     int n = tou_wire_encode(&seg, buf, cap);
     if (n < 0) return n;
@@ -346,22 +352,19 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
 
 /* ---- timers ------------------------------------------------------------- */
 
-/* A scan over the connections: simple and exact. A min-heap keyed by
- * conn_deadline() replaces it when endpoints hold many connections. */
 uint64_t tou_ep_next_deadline(const tou_ep_t *ep) {
-  uint64_t d = tw_deadline(&ep->tw);
-  for (const tou_list_t *l = ep->all.next; l != &ep->all; l = l->next) {
-    uint64_t cd = conn_deadline(tou_container_of(l, tou_conn_t, all_link));
-    if (cd < d) d = cd;
-  }
-  return d;
+  uint64_t d = tw_deadline(&ep->tw), c = ep_timer_min(ep);
+  return c < d ? c : d;
 }
 
 void tou_ep_on_timer(tou_ep_t *ep, uint64_t now) {
-  for (tou_list_t *l = ep->all.next, *next; l != &ep->all; l = next) {
-    next = l->next;
-    tou_conn_t *c = tou_container_of(l, tou_conn_t, all_link);
-    if (conn_deadline(c) <= now) conn_on_timer(c, now);
+  /* Each due connection runs once per call even if its deadline stays due. */
+  tou_conn_t *c = ep_timer_take_due(ep, now);
+  while (c != NULL) {
+    tou_conn_t *next = c->timer_next;
+    conn_on_timer(c, now);
+    ep_timer_update(ep, c);
+    c = next;
   }
   tou_tw_t *tw;
   while ((tw = tw_first_expired(&ep->tw, now)) != NULL) {

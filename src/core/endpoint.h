@@ -11,6 +11,7 @@
 #include "list.h"
 #include "rng.h"
 #include "time_wait.h"
+#include "timer_heap.h"
 
 /* Replies queued at the endpoint; more are dropped (and counted). */
 #define TOU_EP_REPLY_QUEUE 64
@@ -46,6 +47,7 @@ struct tou_ep {
   unsigned ep_events; /* TOU_EV_ACCEPT */
 
   tou_tw_table_t tw;
+  tou_timer_heap_t timers;
 
   ep_reply_t replies[TOU_EP_REPLY_QUEUE];
   unsigned reply_head, reply_len;
