@@ -276,6 +276,14 @@ typedef struct tou_endpoint_stats_s {
   unsigned accept_queue;     /* connections waiting for tou_accept() */
   int socket_sndbuf, socket_rcvbuf; /* as granted by the system */
   int recvmmsg;              /* 1 when libuv receives with recvmmsg */
+  /* From the protocol core: */
+  unsigned connections;      /* connection objects held (all states but TIME_WAIT records) */
+  unsigned half_open;        /* listener's SYN_RCVD connections */
+  unsigned time_wait;        /* TIME_WAIT records */
+  uint64_t dropped;          /* malformed or unmatched datagrams */
+  uint64_t resets_sent;
+  uint64_t syns_dropped;     /* SYNs refused: half-open queue or table full */
+  uint64_t challenge_acks;   /* RFC 5961 challenge ACKs sent */
 } tou_endpoint_stats_t;
 
 /* Fills *stats. Returns 0 or UV_EINVAL. */
@@ -389,21 +397,25 @@ typedef void (*tou_link_cb)(tou_stream_t *stream, int link_state);
  * core does link probing. */
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *stream, tou_link_cb cb);
 
-/* Statistics of one stream. Fields the core does not report yet are 0 and
- * documented so. */
+/* Statistics of one stream (in the spirit of Linux TCP_INFO). */
 typedef struct tou_stream_info_s {
   int state;                   /* TOU_STATE_* */
   uint32_t conn_id;            /* our connection identifier */
+  uint32_t peer_conn_id;       /* the peer's; 0 before its SYN */
   struct sockaddr_storage peer;
   uint64_t bytes_sent;         /* accepted from the application */
   uint64_t bytes_received;     /* delivered to the application */
   size_t write_queue_size;     /* in requests, not yet accepted by the core */
   size_t send_queued;          /* in the core, not yet acknowledged */
   size_t send_space;           /* free space in the core's send buffer */
-  /* Not reported by the core yet (0): */
-  uint32_t rtt_us, rttvar_us, rto_us;
+  uint32_t mss;                /* payload bytes per segment we send */
+  uint32_t rtt_us, rttvar_us, rto_us; /* rtt/rttvar 0 before the first sample */
   uint32_t cwnd, ssthresh;     /* bytes */
-  uint64_t retransmits;
+  uint32_t snd_wnd, rcv_wnd;   /* the peer's window, ours (bytes) */
+  uint32_t bytes_in_flight;
+  uint64_t segs_sent, segs_received;
+  uint64_t segs_retransmitted; /* SYN, data and FIN segments sent again */
+  uint64_t timeouts;           /* retransmission timer expiries */
 } tou_stream_info_t;
 
 /* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no

@@ -30,12 +30,13 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
   sendbuf_init(&c->sb, ep->cfg.send_buffer, &ep->cfg.allocator);
   recvbuf_init(&c->rb, ep->cfg.recv_buffer, &ep->cfg.allocator);
   c->rtx_at = c->linger_at = TOU_NEVER;
-  c->rto = ep->cfg.initial_rto_us;
+  tou_rtt_init(&c->rtt, ep->cfg.initial_rto_us, ep->cfg.min_rto_us, ep->cfg.max_rto_us);
   c->snd_mss = ep->cfg.mss < TOU_MSS_DEFAULT_V6 ? ep->cfg.mss : TOU_MSS_DEFAULT_V6;
   c->rcv_wscale = wscale_for(ep->cfg.recv_buffer);
   c->ts_offset = rng_u32(&ep->rng);
   c->cwnd = 10 * c->snd_mss; /* RFC 6928 initial window until the cc module plugs in */
   c->ssthresh = UINT32_MAX;
+  conn_rec_init(c, now);
   list_push_back(&ep->all, &c->all_link);
   ep_insert_conn(ep, c);
   ep->nconns++;
@@ -51,6 +52,7 @@ void conn_destroy(tou_conn_t *c) {
   list_remove(&c->all_link);
   sendbuf_free(&c->sb);
   recvbuf_free(&c->rb);
+  conn_rec_free(c);
   ep->nconns--;
   tou_mem_free(&ep->cfg.allocator, c);
 }
@@ -83,6 +85,7 @@ void conn_finish(tou_conn_t *c, uint64_t now, int error) {
   list_remove(&c->output_link);
   ep_remove_conn(c->ep, c);
   sendbuf_free(&c->sb);
+  conn_rec_free(c);
   if (error != 0) recvbuf_free(&c->rb); /* RFC 9293 3.10.7.4: a reset flushes the queues */
   if (c->owner == CONN_OWNER_APP) {
     conn_raise(c, TOU_EV_CLOSED | TOU_EV_READABLE);
@@ -214,13 +217,14 @@ void tou_conn_get_info(const tou_conn_t *c, tou_conn_info_t *info) {
   info->wscale_ok = c->wscale_ok;
   info->sack_ok = c->sack_ok;
   info->ts_ok = c->ts_ok;
-  info->srtt_us = c->have_rtt ? c->srtt : 0;
-  info->rttvar_us = c->have_rtt ? c->rttvar : 0;
-  info->rto_us = c->rto;
+  info->srtt_us = tou_rtt_srtt(&c->rtt);
+  info->rttvar_us = c->rtt.has_sample ? c->rtt.rttvar_us : 0;
+  info->rto_us = tou_rtt_rto(&c->rtt);
   info->cwnd = c->cwnd;
   info->ssthresh = c->ssthresh;
   info->snd_wnd = c->snd_wnd;
   info->rcv_wnd = conn_window_to_advertise(c);
   info->bytes_in_flight = (uint32_t)(c->snd_max - c->snd_una);
   info->retries = c->retries;
+  conn_rec_fill_info(c, info);
 }

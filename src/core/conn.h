@@ -10,9 +10,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn_recovery.h"
 #include "core.h"
 #include "list.h"
 #include "recvbuf.h"
+#include "rtt.h"
 #include "sendbuf.h"
 
 enum { LISTEN_Q_NONE, LISTEN_Q_HALF_OPEN, LISTEN_Q_ACCEPT };
@@ -79,18 +81,16 @@ struct tou_conn {
   /* Timers: absolute times in microseconds, TOU_NEVER when unarmed. */
   uint64_t rtx_at;     /* RFC 6298 retransmission (SYN, data, FIN) or persist */
   uint64_t linger_at;  /* FIN_WAIT_2 orphan limit once the application closed */
-  uint64_t rto;
   unsigned retries;    /* consecutive expiries without progress */
-  /* RFC 6298 estimator (a minimal one until the cc module's rtt.h is used). */
-  uint64_t srtt, rttvar;
-  bool have_rtt;
+  tou_rtt_t rtt;       /* RFC 6298 estimator and backoff */
   bool rtt_timing;     /* timing one segment (Karn: never a retransmitted one) */
   tou_seq_t rtt_seq;
   uint64_t rtt_sent_at;
 
   /* Congestion control hook: the output path never has more than
    * min(cwnd, snd_wnd) in flight. */
-  uint32_t cwnd, ssthresh;
+  uint32_t cwnd, ssthresh; /* mirrors of rec.cc for tracing */
+  conn_rec_t rec;          /* loss recovery, cwnd, pacing (conn_recovery.c) */
 
   tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
 };
@@ -145,7 +145,7 @@ uint64_t conn_deadline(const tou_conn_t *c);
 void conn_on_timer(tou_conn_t *c, uint64_t now);
 void conn_arm_rtx(tou_conn_t *c, uint64_t now);
 void conn_stop_rtx(tou_conn_t *c);
-void conn_rtt_sample(tou_conn_t *c, uint64_t rtt_us);
+void conn_rtt_sample(tou_conn_t *c, uint64_t now, uint64_t rtt_us);
 void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked);
 void conn_arm_linger(tou_conn_t *c, uint64_t now);
 

@@ -97,7 +97,7 @@ static void take_ack(tou_conn_t *c, uint64_t now, tou_seq_t ack) {
   c->snd_una = ack;
   if (seq_lt(c->snd_nxt, c->snd_una)) c->snd_nxt = c->snd_una;
   if (c->rtt_timing && seq_geq(ack, c->rtt_seq)) {
-    conn_rtt_sample(c, now - c->rtt_sent_at);
+    conn_rtt_sample(c, now, now - c->rtt_sent_at);
     c->rtt_timing = false;
   }
   conn_on_new_ack(c, now, acked);
@@ -137,6 +137,7 @@ static bool ack_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     conn_challenge_ack(c, now);
     return false;
   }
+  conn_rec_on_ack(c, now, seg); /* SACK, RACK-TLP, cwnd: before SND.UNA moves */
   if (seq_gt(ack, c->snd_una)) take_ack(c, now, ack);
   update_send_window(c, seg);
   if (c->snd_wnd == 0) c->retries = 0; /* the peer is alive, only not reading */

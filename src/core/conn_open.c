@@ -141,7 +141,7 @@ void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) 
   take_peer_syn(c, seg);
   if (ack_ok) {
     c->snd_una = seg->ack;
-    if (c->syn_sends == 1) conn_rtt_sample(c, now - c->rtt_sent_at);
+    if (c->syn_sends == 1) conn_rtt_sample(c, now, now - c->rtt_sent_at);
     c->rtt_timing = false;
     conn_stop_rtx(c);
     c->ack_pending = true; /* third step of the handshake */

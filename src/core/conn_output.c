@@ -26,10 +26,12 @@ static void header(tou_conn_t *c, uint64_t now, tou_segment_t *seg, tou_seq_t se
 /* Bookkeeping for anything that takes sequence space. */
 static void sent_seq_space(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
   tou_seq_t end = seq + len;
+  conn_rec_on_sent(c, now, seq, len);
   if (seq_lt(seq, c->snd_max)) {
     c->stats.segs_retransmitted++;
-  } else if (!c->rtt_timing) {
-    c->rtt_timing = true; /* Karn: time only segments sent once */
+  } else if (!c->rtt_timing && !c->rec.active) {
+    /* Karn: time only segments sent once (the scoreboard times data). */
+    c->rtt_timing = true;
     c->rtt_seq = end;
     c->rtt_sent_at = now;
   }
@@ -70,22 +72,26 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
 
 /* How many payload bytes go now: a full segment, or the tail when nothing
  * else is in flight (Nagle, RFC 9293 3.7.4) or with nodelay, or anything
- * when the FIN follows. A persist probe forces one byte into a zero window. */
+ * when the FIN follows. Less than a segment that only the window holds back
+ * waits (sender SWS avoidance, RFC 9293 3.8.6.2.1) until the persist timer
+ * (its "override timeout") sets probe_pending: then what the window allows
+ * goes, or one byte into a zero window. */
 static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
   uint32_t flight = c->snd_nxt - c->snd_una;
-  uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
-  size_t usable = wnd > flight ? wnd - flight : 0;
+  size_t usable = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+  uint32_t room = conn_rec_cwnd_room(c); /* cwnd minus the RFC 6675 pipe */
+  if (usable > room) usable = room;
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
   size_t avail = off < sendbuf_len(&c->sb) ? sendbuf_len(&c->sb) - off : 0;
-  if (seq_gt(c->snd_data, c->snd_nxt)) avail = 0; /* cannot happen; defensive */
   size_t n = avail;
   if (n > usable) n = usable;
   if (n > c->snd_mss) n = c->snd_mss;
   if (n > cap) n = cap;
-  if (n == 0 && avail > 0 && c->probe_pending && flight == 0) n = 1;
+  bool probe = c->probe_pending && flight == 0 && avail > 0;
   c->probe_pending = false;
+  if (probe && n == 0) n = 1;
   *fin = c->fin_queued && c->snd_nxt + (tou_seq_t)n == c->fin_seq && n == avail;
-  if (n == 0) return 0;
+  if (n == 0 || probe) return n;
   bool full = n == c->snd_mss;
   bool tail = n == avail;
   if (!full && !(tail && (flight == 0 || c->ep->cfg.nodelay || c->fin_queued))) {
@@ -97,6 +103,7 @@ static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
 
 static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf, size_t cap) {
   if (c->state == TOU_SYN_RCVD) return false; /* data waits for the handshake */
+  if (!conn_rec_pacing_ok(c, now)) return false;
   bool fin;
   size_t n = data_to_send(c, cap, &fin);
   if (n == 0 && !fin) return false;
@@ -115,12 +122,39 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   return true;
 }
 
-/* A zero window with data waiting and nothing in flight would wait forever
- * for a window update that can be lost: the persist timer probes. */
+/* A segment the loss-recovery module wants resent (RACK/dupack loss, the
+ * one segment an RTO owes, a tail loss probe), rebuilt from the send
+ * buffer with its original boundaries. SND.NXT does not move. */
+static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf,
+                             size_t cap) {
+  tou_seq_t seq;
+  uint32_t len;
+  if (!conn_rec_next_retransmit(c, now, &seq, &len)) return false;
+  bool fin = c->fin_queued && seq + len == c->fin_seq + 1;
+  size_t n = len - (fin ? 1 : 0);
+  size_t off = (size_t)(tou_seq_t)(seq - c->snd_data);
+  if (n > cap || off + n > sendbuf_len(&c->sb)) return false; /* cannot happen */
+  header(c, now, seg, seq);
+  if (n > 0) {
+    sendbuf_copy(&c->sb, off, buf, n);
+    seg->payload = buf;
+    seg->payload_len = n;
+    c->stats.bytes_sent += n;
+  }
+  if (fin) seg->flags |= TOU_FIN;
+  c->stats.segs_retransmitted++;
+  conn_rec_on_sent(c, now, seq, len);
+  if (c->rtx_at == TOU_NEVER) conn_arm_rtx(c, now);
+  return true;
+}
+
+/* Data waiting, nothing in flight, and yet nothing sent: the window holds
+ * it back. A window update can be lost, so the persist timer must run
+ * (RFC 9293 3.8.6.1); without it the connection would stall silently. */
 static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
   if (c->rtx_at != TOU_NEVER || c->snd_nxt != c->snd_una) return;
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
-  if (off < sendbuf_len(&c->sb) && c->snd_wnd == 0) conn_arm_rtx(c, now);
+  if (off < sendbuf_len(&c->sb)) conn_arm_rtx(c, now);
 }
 
 bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
@@ -132,6 +166,8 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
       sent = true;
     }
   }
+  if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
+    sent = build_retransmit(c, now, seg, payload_buf, payload_cap);
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
     sent = build_data(c, now, seg, payload_buf, payload_cap);
   if (!sent && c->ack_pending && c->state != TOU_SYN_SENT) {

@@ -1,51 +1,28 @@
-/* Connection timers: retransmission (RFC 6298) with exponential backoff for
- * SYN, SYN-ACK, data and FIN, the persist probe, the FIN_WAIT_2 orphan
- * limit; and a minimal RFC 6298 RTT estimator with the congestion window
- * hooks (slow start / congestion avoidance, RFC 5681) until the cc module
- * takes them over. */
+/* Connection timers: retransmission (RFC 6298, estimator in rtt.c) with
+ * exponential backoff for SYN, SYN-ACK, data and FIN, the persist probe, the
+ * FIN_WAIT_2 orphan limit; and the congestion window hooks (slow start /
+ * congestion avoidance, RFC 5681) where the cc module (cc.h) plugs in. */
 #include "endpoint.h"
 
-#define RTO_GRANULARITY_US 1000u /* G of RFC 6298 */
-
 uint64_t conn_deadline(const tou_conn_t *c) {
-  return c->rtx_at < c->linger_at ? c->rtx_at : c->linger_at;
+  uint64_t d = c->rtx_at < c->linger_at ? c->rtx_at : c->linger_at;
+  uint64_t r = conn_rec_deadline(c); /* RACK reordering, TLP, pacing */
+  return r < d ? r : d;
 }
 
-void conn_arm_rtx(tou_conn_t *c, uint64_t now) { c->rtx_at = now + c->rto; }
+void conn_arm_rtx(tou_conn_t *c, uint64_t now) { c->rtx_at = now + tou_rtt_rto(&c->rtt); }
 void conn_stop_rtx(tou_conn_t *c) { c->rtx_at = TOU_NEVER; }
 
-static uint64_t clamp_rto(const tou_conn_t *c, uint64_t rto) {
-  if (rto < c->ep->cfg.min_rto_us) rto = c->ep->cfg.min_rto_us;
-  if (rto > c->ep->cfg.max_rto_us) rto = c->ep->cfg.max_rto_us;
-  return rto;
+/* Callers apply Karn's rule: only segments sent once are timed. */
+void conn_rtt_sample(tou_conn_t *c, uint64_t now, uint64_t rtt_us) {
+  tou_rtt_on_sample(&c->rtt, rtt_us, now);
 }
 
-/* RFC 6298 2.2 and 2.3. */
-void conn_rtt_sample(tou_conn_t *c, uint64_t r) {
-  if (!c->have_rtt) {
-    c->srtt = r;
-    c->rttvar = r / 2;
-    c->have_rtt = true;
-  } else {
-    uint64_t delta = c->srtt > r ? c->srtt - r : r - c->srtt;
-    c->rttvar = (3 * c->rttvar + delta) / 4;
-    c->srtt = (7 * c->srtt + r) / 8;
-  }
-  uint64_t k = 4 * c->rttvar;
-  c->rto = clamp_rto(c, c->srtt + (k > RTO_GRANULARITY_US ? k : RTO_GRANULARITY_US));
-}
-
-/* New data acknowledged (RFC 6298 5.2/5.3, RFC 5681 3.1). */
+/* New data acknowledged (RFC 6298 5.2/5.3). cwnd was already updated by
+ * conn_rec_on_ack() (cc.h). */
 void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked) {
+  (void)acked;
   c->retries = 0;
-  if (c->have_rtt) { /* undo the backoff: the path works again */
-    uint64_t k = 4 * c->rttvar;
-    c->rto = clamp_rto(c, c->srtt + (k > RTO_GRANULARITY_US ? k : RTO_GRANULARITY_US));
-  }
-  if (c->cwnd < c->ssthresh)
-    c->cwnd += acked < c->snd_mss ? acked : c->snd_mss;
-  else
-    c->cwnd += (uint32_t)((uint64_t)c->snd_mss * c->snd_mss / c->cwnd) + 1;
   if (c->snd_una == c->snd_max)
     conn_stop_rtx(c);
   else
@@ -67,6 +44,14 @@ static void give_up(tou_conn_t *c, uint64_t now) {
     conn_finish(c, now, TOU_ERR_TIMEDOUT);
 }
 
+/* RFC 5681 eq. 4: the hook for cc.h's tou_cc_on_rto(). */
+static void cwnd_on_rto(tou_conn_t *c) {
+  uint32_t flight = c->snd_max - c->snd_una;
+  if (c->retries == 1) /* a repeated timeout keeps ssthresh (RFC 5681 3.1) */
+    c->ssthresh = flight / 2 > 2 * c->snd_mss ? flight / 2 : 2 * c->snd_mss;
+  c->cwnd = c->snd_mss;
+}
+
 /* RFC 6298 5.4-5.7: resend the first unacknowledged segment, double the
  * RTO. Going back to SND.UNA with a one-segment window resends one
  * segment now; the rest follows as ACKs return (slow start). */
@@ -77,17 +62,20 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
     return;
   }
   c->retries++;
-  c->rto = c->rto * 2 > c->ep->cfg.max_rto_us ? c->ep->cfg.max_rto_us : c->rto * 2;
+  tou_rtt_on_timeout(&c->rtt);
   c->rtt_timing = false;
   if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) {
     c->syn_pending = true;
-  } else if (c->snd_una == c->snd_max) {
-    c->probe_pending = true; /* persist: nothing in flight, zero window */
   } else {
-    uint32_t flight = c->snd_max - c->snd_una;
-    c->ssthresh = flight / 2 > 2 * c->snd_mss ? flight / 2 : 2 * c->snd_mss;
-    c->cwnd = c->snd_mss;
-    c->snd_nxt = c->snd_una;
+    if (c->snd_una != c->snd_max && c->rec.active) {
+      conn_rec_on_rto(c, now); /* one retransmission, slow start (RFC 8985 6.3) */
+    } else if (c->snd_una != c->snd_max) {
+      cwnd_on_rto(c);
+      c->snd_nxt = c->snd_una;
+    }
+    /* Something goes now even if the window is closed or too small to
+     * be worth filling: this is also the persist probe. */
+    c->probe_pending = true;
   }
   conn_arm_rtx(c, now);
   conn_want_output(c);
@@ -103,4 +91,5 @@ void conn_on_timer(tou_conn_t *c, uint64_t now) {
     c->rtx_at = TOU_NEVER;
     on_rtx_timeout(c, now);
   }
+  if (c->state != TOU_CLOSED && conn_rec_deadline(c) <= now) conn_rec_on_timer(c, now);
 }

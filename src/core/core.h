@@ -91,6 +91,7 @@ typedef struct tou_config {
   unsigned max_time_wait;   /* TIME_WAIT records kept; default 4096 */
   unsigned challenge_acks_per_sec; /* RFC 5961 rate limit; default 1000 */
   bool nodelay;             /* disable Nagle */
+  const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
   tou_allocator_t allocator; /* NULL alloc: malloc/free */
@@ -203,6 +204,16 @@ typedef struct tou_conn_info {
   uint64_t segs_retransmitted; /* SYN, data and FIN segments sent again */
   uint64_t timeouts;           /* retransmission timer expiries */
   uint64_t dup_segs_received;  /* segments carrying only data we already had */
+  /* Loss recovery and congestion control (conn_recovery.c). */
+  const char *cc_algorithm;    /* "cubic", "newreno" */
+  uint64_t min_rtt_us;         /* windowed minimum RTT */
+  uint64_t segs_lost;          /* loss marks (RACK, duplicate ACKs, RTO) */
+  uint64_t segs_sacked;        /* segments the peer SACKed */
+  uint64_t reordering_seen;    /* ACKs revealing reordering (RFC 8985 RACK) */
+  uint64_t dsacks_received;    /* ACKs carrying a DSACK (RFC 2883) */
+  uint64_t tlp_probes;         /* tail loss probes sent (RFC 8985 7) */
+  uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
+  uint64_t delivery_rate;      /* bytes/s, latest delivery-rate sample */
 } tou_conn_info_t;
 
 /* Fills *info with the connection's current figures. */

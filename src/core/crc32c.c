@@ -46,6 +46,13 @@ __attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, con
     len -= 8;
   }
   uint32_t c32 = (uint32_t)c;
+  if (len >= 4) { /* headers are multiples of 4 bytes: one step, not four */
+    uint32_t word;
+    __builtin_memcpy(&word, data, 4);
+    c32 = _mm_crc32_u32(c32, word);
+    data += 4;
+    len -= 4;
+  }
   while (len--) c32 = _mm_crc32_u8(c32, *data++);
   return ~c32;
 }

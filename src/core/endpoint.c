@@ -1,6 +1,7 @@
 /* Endpoint: configuration, connection tables, demultiplexing of incoming
  * datagrams, the output and event ready-lists, and the endpoint timer. */
 #include "endpoint.h"
+#include "cc.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -53,7 +54,8 @@ static bool config_valid(const tou_config_t *c) {
   return c->mss >= MIN_MSS && c->mss <= 65535 && c->send_buffer > 0 && c->recv_buffer >= c->mss &&
          c->recv_buffer <= MAX_RECV_BUFFER && c->initial_rto_us > 0 && c->min_rto_us > 0 &&
          c->max_rto_us >= c->min_rto_us && c->max_connections > 0 &&
-         (c->allocator.alloc == NULL || c->allocator.free != NULL);
+         (c->allocator.alloc == NULL || c->allocator.free != NULL) &&
+         tou_cc_find(c->cc_algorithm) != NULL;
 }
 
 /* ---- tables ------------------------------------------------------------ */

@@ -105,10 +105,7 @@ static void tlp_on_ack(tou_rack_t *r, const tou_scoreboard_t *sb, const tou_sb_a
     /* Acknowledged past the probe without a DSACK for it: the probe
      * repaired a real loss, so congestion control must respond once. */
     r->tlp_pending = false;
-    if (r->state == TOU_RECOVERY_OPEN) {
-      out->congestion_event = true;
-      out->recovery_exit = true; /* the loss is already repaired */
-    }
+    if (r->state == TOU_RECOVERY_OPEN) out->tlp_loss_repaired = true;
   }
   /* snd_una == end_seq: wait for a DSACK or a later ACK to tell. */
 }

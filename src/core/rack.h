@@ -59,8 +59,9 @@ typedef struct tou_rack {
 
 /* What an ACK means for congestion control. */
 typedef struct tou_rack_ack {
-  bool congestion_event; /* entered fast recovery, or a TLP repaired a loss */
-  bool recovery_exit;    /* the recovery point was reached */
+  bool congestion_event;   /* entered fast recovery: reduce once, then recovery */
+  bool recovery_exit;      /* the recovery point was reached (handled before a new event) */
+  bool tlp_loss_repaired;  /* a TLP retransmission repaired a loss: reduce, no recovery */
   uint32_t newly_lost;   /* segments marked lost by this ACK */
 } tou_rack_ack_t;
 

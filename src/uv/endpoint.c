@@ -378,6 +378,15 @@ TOU_EXTERN int tou_endpoint_stats(const tou_endpoint_t *ep, tou_endpoint_stats_t
   *stats = ep->impl->stats;
   stats->streams = ep->impl->nstreams;
   stats->accept_queue = ep->impl->accept_len;
+  tou_ep_stats_t core;
+  tou_ep_get_stats(ep->impl->core, &core);
+  stats->connections = core.connections;
+  stats->half_open = core.half_open;
+  stats->time_wait = core.time_wait;
+  stats->dropped = core.dropped;
+  stats->resets_sent = core.resets_sent;
+  stats->syns_dropped = core.syns_dropped;
+  stats->challenge_acks = core.challenge_acks;
   return 0;
 }
 

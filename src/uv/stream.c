@@ -371,6 +371,22 @@ void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_strea
   tou__addr_to_sockaddr(tou_conn_peer(c), &info->peer);
   info->send_queued = tou_conn_send_queued(c);
   info->send_space = tou_conn_send_space(c);
+  tou_conn_info_t ci;
+  tou_conn_get_info(c, &ci);
+  info->peer_conn_id = ci.remote_cid;
+  info->mss = ci.snd_mss;
+  info->rtt_us = (uint32_t)ci.srtt_us;
+  info->rttvar_us = (uint32_t)ci.rttvar_us;
+  info->rto_us = (uint32_t)ci.rto_us;
+  info->cwnd = ci.cwnd;
+  info->ssthresh = ci.ssthresh;
+  info->snd_wnd = ci.snd_wnd;
+  info->rcv_wnd = ci.rcv_wnd;
+  info->bytes_in_flight = ci.bytes_in_flight;
+  info->segs_sent = ci.segs_sent;
+  info->segs_received = ci.segs_received;
+  info->segs_retransmitted = ci.segs_retransmitted;
+  info->timeouts = ci.timeouts;
   if (s) {
     info->bytes_sent = s->bytes_sent;
     info->bytes_received = s->bytes_received;

@@ -8,4 +8,6 @@ int tou_abi_present(int x); /* exported */
 /* tou_abi_in_comment(int) is not a declaration */
 int tou_abi_missing(
     int x);
+const char *tou_abi_missing_ptr(void); /* pointer return: still a function */
+typedef struct { void (* tou_abi_member)(void); } tou_abi_struct_t;
 #endif

@@ -38,12 +38,13 @@ fi
 # 3. every function of the public header is exported
 if [ -n "$header" ] && [ -f "$header" ]; then
   # Strip comments and preprocessor lines (macros are not exported), join the
-  # lines, cut at ; { }, then take identifiers tou_* followed by "(" that are not
-  # function-pointer typedef names ("(*tou_x_cb)("), outside static inline ones.
+  # lines, blank out function-pointer names ("(*tou_x_cb)("), cut at ; { }, then
+  # take identifiers tou_* followed by "(" outside static inline functions.
   declared=$(sed -e 's://.*$::' -e '/^[[:space:]]*#/d' "$header" | tr '\n' ' ' \
-             | sed -e 's:/\*[^*]*\*\+\([^/*][^*]*\*\+\)*/: :g' | tr ';{}' '\n\n\n' \
-             | grep -v 'static[[:space:]]\+inline' \
-             | grep -oE '(^|[^*A-Za-z0-9_])tou_[A-Za-z0-9_]+[[:space:]]*\(' \
+             | sed -e 's:/\*[^*]*\*\+\([^/*][^*]*\*\+\)*/: :g' \
+             | sed -E 's/\([[:space:]]*\*[[:space:]]*tou_[A-Za-z0-9_]+[[:space:]]*\)/(*)/g' \
+             | tr ';{}' '\n\n\n' | grep -v 'static[[:space:]]\+inline' \
+             | grep -oE '(^|[^A-Za-z0-9_])tou_[A-Za-z0-9_]+[[:space:]]*\(' \
              | grep -oE 'tou_[A-Za-z0-9_]+' | sort -u || true)
   n=0
   while IFS= read -r fn; do

@@ -416,6 +416,7 @@ static bool run_call(driver_t *d, const script_line_t *l) {
       break;
     case SC_UNLISTEN:
       tou_ep_unlisten(d->ep);
+      if (d->state == TOU_LISTEN) d->state = TOU_CLOSED;
       break;
     case SC_CONNECT: {
       int err = 0;

@@ -216,4 +216,62 @@ static inline size_t pair_read_all(pair_t *p, tou_conn_t *c, uint8_t *buf, size_
   }
 }
 
+/* A log of segments as they left each node (before any filter drop). */
+typedef struct pair_log_entry {
+  int from;
+  uint64_t at;
+  uint8_t flags;
+  uint32_t dst_cid, src_cid;
+  tou_seq_t seq, ack;
+  size_t payload_len;
+  bool dropped;
+} pair_log_entry_t;
+
+typedef struct pair_log {
+  pair_log_entry_t e[4096];
+  size_t n;
+} pair_log_t;
+
+static inline void pair_log(pair_log_t *l, const pair_t *p, int from, const tou_segment_t *s,
+                            bool dropped) {
+  if (l->n == sizeof l->e / sizeof l->e[0]) return;
+  l->e[l->n++] = (pair_log_entry_t){from, p->now, s->flags, s->dst_cid, s->src_cid,
+                                    s->seq, s->ack, s->payload_len, dropped};
+}
+
+/* Counts logged segments from `from` whose flags, masked, equal `flags`. */
+static inline size_t pair_log_count(const pair_log_t *l, int from, uint8_t mask, uint8_t flags) {
+  size_t n = 0;
+  for (size_t i = 0; i < l->n; i++)
+    if (l->e[i].from == from && (l->e[i].flags & mask) == flags) n++;
+  return n;
+}
+
+/* An allocator that fails once `budget` allocations have succeeded (-1:
+ * never fails), counting live blocks. */
+typedef struct fail_alloc {
+  long budget;
+  long live;
+  long calls;
+} fail_alloc_t;
+
+static inline void *fail_alloc_fn(void *ctx, size_t size) {
+  fail_alloc_t *f = ctx;
+  f->calls++;
+  if (f->budget == 0) return NULL;
+  if (f->budget > 0) f->budget--;
+  f->live++;
+  return malloc(size);
+}
+
+static inline void fail_free_fn(void *ctx, void *ptr) {
+  fail_alloc_t *f = ctx;
+  f->live--;
+  free(ptr);
+}
+
+static inline tou_allocator_t fail_allocator(fail_alloc_t *f) {
+  return (tou_allocator_t){fail_alloc_fn, fail_free_fn, f};
+}
+
 #endif

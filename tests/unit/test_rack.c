@@ -207,8 +207,8 @@ static void tlp_loss_repaired_reduces_once(void **state) {
   assert_true(f.rack.tlp_pending);
   send_n(&f, 1, 401 * MS, 0);
   r = ack(&f, P(12), 0, 0, 500 * MS); /* beyond the probe, no DSACK: loss */
-  assert_true(r.congestion_event);
-  assert_true(r.recovery_exit);
+  assert_true(r.tlp_loss_repaired);
+  assert_false(r.congestion_event); /* repaired already: no recovery episode */
   assert_false(f.rack.tlp_pending);
   assert_int_equal(f.rack.state, TOU_RECOVERY_OPEN);
 }
@@ -226,6 +226,7 @@ static void tlp_spurious_dsack(void **state) {
   r = ack(&f, P(11), 0, 0, 390 * MS);
   r = ack_full(&f, P(11), 10, 10, 0, 0, false, 400 * MS); /* DSACK for P10 */
   assert_false(r.congestion_event);
+  assert_false(r.tlp_loss_repaired);
   assert_false(f.rack.tlp_pending);
 }
 

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -171,6 +173,71 @@ static void protocol_example_layout(void **state) {
   assert_int_equal(ex_rst[1], 7);            /* bare header: 7 words */
   assert_int_equal(ex_data[40], 'h');        /* payload right after the header */
   assert_memory_equal(ex_syn + 28, "\x02\x04\x05\xa4", 4); /* MSS 1444 */
+}
+
+/* The hex dumps in docs/PROTOCOL.md ("0000  01 0c ..." lines), in document
+ * order: the version reject of section 6, then the six examples of section 7.
+ * The document is found from this file's path (CMake compiles it by absolute
+ * path), so the doc and these bytes cannot drift apart. */
+#define MAX_DUMPS 16
+typedef struct dumps {
+  size_t count;
+  uint8_t bytes[MAX_DUMPS][128];
+  size_t len[MAX_DUMPS];
+} dumps_t;
+
+static void read_protocol_dumps(dumps_t *d) {
+  char path[1024];
+  const char *tail = strstr(__FILE__, "tests/unit/test_wire.c");
+  assert_non_null(tail);
+  snprintf(path, sizeof path, "%.*sdocs/PROTOCOL.md", (int)(tail - __FILE__), __FILE__);
+  FILE *f = fopen(path, "r");
+  if (f == NULL) fail_msg("cannot open %s", path);
+  memset(d, 0, sizeof *d);
+  char line[512];
+  bool in_dump = false;
+  while (fgets(line, sizeof line, f) != NULL) {
+    unsigned off;
+    int used;
+    if (sscanf(line, "%4x  %n", &off, &used) == 1 && used == 6 && strlen(line) > 6) {
+      if (!in_dump) {
+        assert_true(d->count < MAX_DUMPS);
+        d->count++;
+        in_dump = true;
+      }
+      size_t k = d->count - 1;
+      assert_int_equal(off, d->len[k]); /* offsets count up by 16 */
+      const char *p = line + used;
+      unsigned byte;
+      int n;
+      while (sscanf(p, "%2x%n", &byte, &n) == 1) {
+        assert_true(d->len[k] < sizeof d->bytes[k]);
+        d->bytes[k][d->len[k]++] = (uint8_t)byte;
+        p += n;
+      }
+    } else {
+      in_dump = false;
+    }
+  }
+  fclose(f);
+}
+
+static void protocol_doc_holds_the_same_bytes(void **state) {
+  (void)state;
+  static dumps_t d;
+  read_protocol_dumps(&d);
+  assert_int_equal(d.count, 1 + N_EXAMPLES);
+  uint8_t in[sizeof ex_syn], reject[32];
+  memcpy(in, ex_syn, sizeof ex_syn);
+  in[0] = 2;
+  int n = tou_wire_encode_version_reject(in, sizeof in, reject, sizeof reject);
+  assert_int_equal(d.len[0], n);
+  assert_memory_equal(d.bytes[0], reject, (size_t)n);
+  for (size_t i = 0; i < N_EXAMPLES; i++) {
+    print_message("doc example %zu: %s\n", i, examples[i].name);
+    assert_int_equal(d.len[1 + i], examples[i].len);
+    assert_memory_equal(d.bytes[1 + i], examples[i].bytes, examples[i].len);
+  }
 }
 
 /* ---- round trips ------------------------------------------------------- */
@@ -642,6 +709,7 @@ int main(void) {
       cmocka_unit_test(protocol_examples_decode),
       cmocka_unit_test(protocol_examples_encode),
       cmocka_unit_test(protocol_example_layout),
+      cmocka_unit_test(protocol_doc_holds_the_same_bytes),
       cmocka_unit_test(round_trip_all_flags_and_options),
       cmocka_unit_test(encode_payload_in_place),
       cmocka_unit_test(reserved_bits_ignored),

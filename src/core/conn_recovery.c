@@ -1,0 +1,272 @@
+/* The data phase's reliability and congestion control (see conn_recovery.h):
+ * glue from the connection to scoreboard.c, rack.c, cc_*.c, pacer.c, rtt.c. */
+#include "conn_recovery.h"
+
+#include "alloc.h"
+#include "endpoint.h"
+
+/* Scoreboard entries per connection: every segment of a full send buffer
+ * twice over (small segments from Nagle-less writers), plus the FIN and
+ * persist probes. When the ring is full new data waits for ACKs. */
+static uint32_t ring_entries(const tou_conn_t *c) {
+  uint64_t n = (uint64_t)c->ep->cfg.send_buffer / (c->snd_mss ? c->snd_mss : 1) * 2 + 16;
+  return n > (1u << 20) ? (1u << 20) : (uint32_t)n;
+}
+
+static const tou_cc_ops_t *algorithm(const tou_conn_t *c) {
+  const tou_cc_ops_t *ops = tou_cc_find(c->ep->cfg.cc_algorithm);
+  return ops ? ops : tou_cc_find(NULL);
+}
+
+/* The connection's own fields mirror cwnd/ssthresh for tracing and info. */
+static void mirror_cwnd(tou_conn_t *c) {
+  c->cwnd = c->rec.cc.cwnd;
+  c->ssthresh = c->rec.cc.ssthresh;
+}
+
+void conn_rec_init(tou_conn_t *c, uint64_t now) {
+  conn_rec_t *r = &c->rec;
+  *r = (conn_rec_t){0};
+  tou_cc_init(&r->cc, algorithm(c), c->snd_mss, now);
+  tou_pacer_init(&r->pacer, c->snd_mss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * c->snd_mss, now);
+  tou_rack_init(&r->rack, false);
+  r->reo_at = r->pto_at = r->pace_at = TOU_NEVER;
+  mirror_cwnd(c);
+}
+
+void conn_rec_free(tou_conn_t *c) {
+  conn_rec_t *r = &c->rec;
+  if (r->sb.segs) tou_mem_free(&c->ep->cfg.allocator, r->sb.segs);
+  r->sb.segs = NULL;
+  r->active = false;
+  r->reo_at = r->pto_at = r->pace_at = TOU_NEVER;
+}
+
+/* First data transmission: the MSS and SACK are negotiated by now. */
+static bool start(tou_conn_t *c, uint64_t now) {
+  conn_rec_t *r = &c->rec;
+  if (r->active) return true;
+  uint32_t cap = ring_entries(c);
+  tou_sb_seg_t *segs = tou_mem_alloc(&c->ep->cfg.allocator, (size_t)cap * sizeof *segs);
+  if (segs == NULL) {
+    r->pace_at = now + 10000; /* retry soon rather than stall silently */
+    return false;
+  }
+  tou_cc_init(&r->cc, algorithm(c), c->snd_mss, now);
+  tou_pacer_init(&r->pacer, c->snd_mss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * c->snd_mss, now);
+  tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, tou_rtt_srtt(&c->rtt)), now);
+  tou_rack_init(&r->rack, c->sack_ok);
+  tou_sb_init(&r->sb, segs, cap, c->snd_mss, c->snd_nxt);
+  r->active = true;
+  mirror_cwnd(c);
+  return true;
+}
+
+uint32_t conn_rec_cwnd_room(const tou_conn_t *c) {
+  const conn_rec_t *r = &c->rec;
+  if (!r->active) return r->cc.cwnd;
+  if (tou_sb_full(&r->sb)) return 0;
+  uint64_t pipe = tou_sb_in_flight(&r->sb);
+  uint32_t room = r->cc.cwnd > pipe ? (uint32_t)(r->cc.cwnd - pipe) : 0;
+  if (r->tlp_new_owed && room < c->snd_mss) room = c->snd_mss; /* RFC 8985 7.3 */
+  return room;
+}
+
+bool conn_rec_pacing_ok(tou_conn_t *c, uint64_t now) {
+  conn_rec_t *r = &c->rec;
+  if (!r->active) return start(c, now);
+  if (r->rto_rtx_owed || r->tlp_new_owed || r->tlp_rtx_owed) return true;
+  uint64_t at = tou_pacer_next_send_time(&r->pacer, c->snd_mss, now);
+  if (at <= now) return true;
+  if (at < r->pace_at || r->pace_at <= now) r->pace_at = at;
+  return false;
+}
+
+bool conn_rec_next_retransmit(tou_conn_t *c, uint64_t now, tou_seq_t *seq, uint32_t *len) {
+  conn_rec_t *r = &c->rec;
+  if (!r->active || tou_sb_empty(&r->sb)) return false;
+  tou_sb_seg_t *s = NULL;
+  if (r->rto_rtx_owed) {
+    /* RFC 6298 5.4: the earliest outstanding segment, whatever cwnd says. */
+    s = tou_sb_next_lost(&r->sb);
+    if (s == NULL) s = tou_sb_at(&r->sb, 0);
+  } else if (r->tlp_rtx_owed) {
+    s = tou_sb_at(&r->sb, r->sb.count - 1); /* RFC 8985 7.3: the last segment */
+  } else {
+    s = tou_sb_next_lost(&r->sb);
+    if (s == NULL) return false;
+    uint64_t pipe = tou_sb_in_flight(&r->sb);
+    if (pipe + s->len > r->cc.cwnd) return false;
+    if (!conn_rec_pacing_ok(c, now)) return false;
+  }
+  *seq = s->seq;
+  *len = s->len;
+  return true;
+}
+
+static uint64_t rto_deadline(const tou_conn_t *c, uint64_t now) {
+  return c->rtx_at != TOU_NEVER ? c->rtx_at : now + tou_rtt_rto(&c->rtt);
+}
+
+static void arm_pto(tou_conn_t *c, uint64_t now) {
+  conn_rec_t *r = &c->rec;
+  r->pto_at = tou_rack_pto_deadline(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt),
+                                    rto_deadline(c, now), now);
+}
+
+void conn_rec_on_sent(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
+  conn_rec_t *r = &c->rec;
+  if (!r->active || len == 0) return;
+  if (seq_lt(seq, r->sb.snd_nxt)) {
+    bool last = r->sb.count && tou_sb_at(&r->sb, r->sb.count - 1)->seq == seq;
+    (void)tou_sb_on_retransmit(&r->sb, seq, now);
+    if (r->tlp_rtx_owed && last) tou_rack_tlp_sent(&r->rack, &r->sb, true);
+    r->tlp_rtx_owed = false;
+    r->rto_rtx_owed = false;
+  } else {
+    if (tou_sb_on_send(&r->sb, seq, len, now) != TOU_OK) return; /* cannot happen: room was checked */
+    if (r->tlp_new_owed) tou_rack_tlp_sent(&r->rack, &r->sb, false);
+    r->tlp_new_owed = false;
+    arm_pto(c, now); /* RFC 8985 7.2: restart the PTO after new data */
+  }
+  tou_pacer_on_send(&r->pacer, len, now);
+}
+
+/* RFC 5681 section 2: a duplicate ACK acknowledges nothing new, carries no
+ * data, SYN or FIN, leaves the window unchanged, while data is outstanding. */
+static bool is_dupack(const tou_conn_t *c, const tou_segment_t *seg) {
+  return seg->ack == c->snd_una && seg->payload_len == 0 &&
+         !(seg->flags & (TOU_SYN | TOU_FIN)) &&
+         ((uint32_t)seg->window << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max;
+}
+
+static void congestion_response(tou_conn_t *c, uint64_t now, const tou_rack_ack_t *ra,
+                                uint32_t prior_in_flight) {
+  tou_cc_t *cc = &c->rec.cc;
+  if (ra->recovery_exit) tou_cc_on_recovery_exit(cc, now);
+  if (ra->congestion_event) tou_cc_on_congestion_event(cc, now, prior_in_flight);
+  if (ra->tlp_loss_repaired) {
+    tou_cc_on_congestion_event(cc, now, prior_in_flight);
+    tou_cc_on_recovery_exit(cc, now);
+  }
+}
+
+void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  conn_rec_t *r = &c->rec;
+  if (!r->active) return;
+  const tou_sack_block_t *blocks = NULL;
+  size_t nblocks = 0;
+  if (c->sack_ok && (seg->opts.present & TOU_OPT_SACK)) {
+    blocks = seg->opts.sack;
+    nblocks = seg->opts.sack_count;
+  }
+  bool dup = !c->sack_ok && is_dupack(c, seg);
+  tou_sb_ack_t a;
+  if (tou_sb_on_ack(&r->sb, seg->ack, blocks, nblocks, tou_rtt_min(&c->rtt), now, &a) != TOU_OK)
+    return;
+  if (a.has_rtt) conn_rtt_sample(c, now, a.rtt_us);
+  uint64_t srtt = tou_rtt_srtt(&c->rtt), min_rtt = tou_rtt_min(&c->rtt);
+
+  tou_rack_ack_t ra;
+  tou_rack_on_ack(&r->rack, &r->sb, &a, dup, srtt, min_rtt, now, &ra);
+  congestion_response(c, now, &ra, a.prior_in_flight);
+  tou_cc_ack_t ca = {.now = now, .acked = a.newly_acked + a.newly_sacked,
+                     .prior_in_flight = a.prior_in_flight, .rtt_us = a.has_rtt ? a.rtt_us : 0,
+                     .srtt_us = srtt, .min_rtt_us = min_rtt};
+  tou_cc_on_ack(&r->cc, &ca);
+  mirror_cwnd(c);
+  tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, srtt), now);
+
+  if (a.newly_acked) r->rtos = 0;
+  r->reo_at = r->rack.reo_deadline;
+  if (tou_sb_empty(&r->sb)) {
+    r->pto_at = TOU_NEVER;
+  } else if (a.newly_acked) {
+    /* RFC 8985 7.2: restart on an ACK of new data; the RTO is re-armed by
+     * the caller at now + RTO. */
+    r->pto_at = tou_rack_pto_deadline(&r->rack, &r->sb, srtt, now + tou_rtt_rto(&c->rtt), now);
+  } else if (r->rack.state != TOU_RECOVERY_OPEN) {
+    r->pto_at = TOU_NEVER;
+  }
+  if (ra.newly_lost || a.newly_acked || a.newly_sacked || dup) conn_want_output(c);
+}
+
+void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
+  conn_rec_t *r = &c->rec;
+  if (!r->active) return;
+  uint32_t flight = (uint32_t)tou_sb_in_flight(&r->sb);
+  r->rtos++;
+  /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
+  tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
+  tou_rack_on_rto(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt), now);
+  r->rto_rtx_owed = true;
+  r->tlp_new_owed = r->tlp_rtx_owed = false;
+  r->pto_at = r->reo_at = TOU_NEVER;
+  mirror_cwnd(c);
+  conn_want_output(c);
+}
+
+uint64_t conn_rec_deadline(const tou_conn_t *c) {
+  const conn_rec_t *r = &c->rec;
+  uint64_t d = r->reo_at;
+  if (r->pto_at < d) d = r->pto_at;
+  if (r->pace_at < d) d = r->pace_at;
+  return d;
+}
+
+/* RFC 8985 7.3: new data is the better probe when the peer's window allows. */
+static bool unsent_data_fits(const tou_conn_t *c) {
+  size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
+  if (off >= sendbuf_len(&c->sb)) return false;
+  return (uint32_t)(c->snd_nxt - c->snd_una) + 1 <= c->snd_wnd;
+}
+
+void conn_rec_on_timer(tou_conn_t *c, uint64_t now) {
+  conn_rec_t *r = &c->rec;
+  if (r->pace_at <= now) {
+    r->pace_at = TOU_NEVER;
+    conn_want_output(c);
+  }
+  if (!r->active) return;
+  if (r->reo_at <= now) {
+    r->reo_at = TOU_NEVER;
+    uint32_t prior = (uint32_t)tou_sb_in_flight(&r->sb);
+    tou_rack_ack_t ra;
+    tou_rack_on_reorder_timer(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt),
+                              now, &ra);
+    congestion_response(c, now, &ra, prior);
+    mirror_cwnd(c);
+    r->reo_at = r->rack.reo_deadline;
+    if (ra.newly_lost) {
+      r->pto_at = TOU_NEVER;
+      conn_want_output(c);
+    }
+  }
+  if (r->pto_at <= now) {
+    r->pto_at = TOU_NEVER;
+    switch (tou_rack_on_pto(&r->rack, &r->sb, unsent_data_fits(c))) {
+      case TOU_TLP_SEND_NEW: r->tlp_new_owed = true; break;
+      case TOU_TLP_RETRANSMIT_LAST: r->tlp_rtx_owed = true; break;
+      case TOU_TLP_NONE: break;
+    }
+    conn_want_output(c);
+  }
+}
+
+void conn_rec_fill_info(const tou_conn_t *c, tou_conn_info_t *info) {
+  const conn_rec_t *r = &c->rec;
+  info->cwnd = r->cc.cwnd;
+  info->ssthresh = r->cc.ssthresh;
+  info->cc_algorithm = r->cc.ops->name;
+  info->congestion_events = r->cc.congestion_events;
+  if (!r->active) return;
+  const tou_sb_stats_t *st = &r->sb.stats;
+  info->bytes_in_flight = (uint32_t)tou_sb_in_flight(&r->sb);
+  info->segs_lost = st->segs_lost;
+  info->segs_sacked = st->segs_sacked;
+  info->reordering_seen = st->reordering_seen;
+  info->dsacks_received = st->dsacks;
+  info->delivery_rate = st->delivery_rate;
+  info->tlp_probes = r->rack.tlp_probes;
+  info->min_rtt_us = tou_rtt_min(&c->rtt);
+}
