@@ -154,12 +154,12 @@ static void show_state(chat_t *c) {
   chat_view_line(&c->view,
                  "STATE %s link=%s messages_sent=%u messages_received=%u bytes_sent=%llu "
                  "bytes_received=%llu send_queued=%zu write_queue=%zu rtt_us=%u rto_us=%u "
-                 "cwnd=%u retransmits=%llu",
+                 "cwnd=%u retransmitted=%llu timeouts=%llu",
                  tou_stream_state_name(info.state), chat_link_word(c->link), c->sent,
                  c->received, (unsigned long long)info.bytes_sent,
                  (unsigned long long)info.bytes_received, info.send_queued,
                  info.write_queue_size, info.rtt_us, info.rto_us, info.cwnd,
-                 (unsigned long long)info.retransmits);
+                 (unsigned long long)info.segs_retransmitted, (unsigned long long)info.timeouts);
 }
 
 static void do_abort(chat_t *c, const char *why) {
