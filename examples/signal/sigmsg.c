@@ -141,8 +141,18 @@ sig_err_t sig_parse(const uint8_t *data, size_t len, int from_server, sig_msg_t 
   memset(out, 0, sizeof *out);
   out->mline_index = -1;
   detail[0] = '\0';
-  cJSON *root = cJSON_ParseWithLength((const char *)data, len);
+  const char *end = NULL;
+  cJSON *root = cJSON_ParseWithLengthOpts((const char *)data, len, &end, 0);
   sig_err_t e = SIG_OK;
+  /* One JSON value per message: trailing bytes (other than white space)
+   * mean the sender and we disagree about where it ends. */
+  while (root && end < (const char *)data + len &&
+         (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n' || *end == '\0'))
+    end++;
+  if (root && end != (const char *)data + len) {
+    cJSON_Delete(root);
+    root = NULL;
+  }
   if (!root) {
     snprintf(detail, cap, "not valid JSON");
     return SIG_E_BAD_JSON;
