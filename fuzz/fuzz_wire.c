@@ -39,7 +39,8 @@ static void check_segment(const uint8_t *data, size_t size) {
 static void check_version_reject(const uint8_t *data, size_t size) {
   tou_version_reject_t vr;
   int rc = tou_wire_decode_version_reject(data, size, &vr);
-  if (rc == TOU_OK && (vr.version_count == 0 || TOU_WIRE_VREJECT_HEADER_LEN + vr.version_count > size))
+  if (rc == TOU_OK &&
+      (vr.version_count == 0 || TOU_WIRE_VREJECT_HEADER_LEN + vr.version_count > size))
     abort();
   int r = tou_wire_encode_version_reject(data, size, out, sizeof out);
   if (r > 0) {

@@ -218,6 +218,8 @@ typedef struct tou_endpoint_options_s {
   unsigned max_rto_ms;       /* default 60000 */
   unsigned msl_ms;           /* TIME_WAIT lasts 2*MSL; default 30000 */
   unsigned max_connections;  /* connection table limit; default 4096 */
+  unsigned syn_backlog;      /* half-open (SYN_RCVD) connections a listener keeps;
+                                default 256 (SYNs beyond are dropped; the peer retries) */
   int socket_buffer;         /* SO_SNDBUF/SO_RCVBUF wanted, bytes (the system may
                                 allow less); default 4 MiB; 0 leaves the system's */
   tou_trace_cb trace;        /* optional; see tou_trace_t */

@@ -23,6 +23,7 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
   c->passive = passive;
   c->peer = *peer;
   c->local_cid = ep_new_cid(ep);
+  c->heap_idx = TOU_HEAP_NONE;
   list_init(&c->all_link);
   list_init(&c->event_link);
   list_init(&c->output_link);
@@ -46,6 +47,7 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
 void conn_destroy(tou_conn_t *c) {
   tou_ep_t *ep = c->ep;
   ep_remove_conn(ep, c);
+  ep_timer_remove(ep, c);
   listen_forget(ep, c);
   list_remove(&c->event_link);
   list_remove(&c->output_link);
@@ -113,6 +115,7 @@ int tou_conn_send(tou_conn_t *c, uint64_t now, const uint8_t *data, size_t len) 
   size_t n = sendbuf_append(&c->sb, data, len);
   if (n == 0 && space > 0) return TOU_ERR_NOMEM;
   if (conn_synchronized(c)) conn_want_output(c);
+  ep_timer_update(c->ep, c);
   return (int)n;
 }
 
@@ -127,7 +130,7 @@ size_t tou_conn_send_queued(const tou_conn_t *c) { return sendbuf_len(&c->sb); }
  * only once it has grown by min(buffer/2, MSS). */
 static void maybe_window_update(tou_conn_t *c) {
   if (!conn_synchronized(c) || c->eof) return;
-  uint32_t wnd = conn_window_to_advertise(c);
+  uint32_t wnd = (uint32_t)conn_window_field(c) << (c->wscale_ok ? c->rcv_wscale : 0);
   uint32_t step = c->ep->cfg.recv_buffer / 2;
   if (step > c->ep->cfg.mss) step = c->ep->cfg.mss;
   if (wnd >= c->rcv_wnd_adv + step) {
@@ -143,6 +146,7 @@ int tou_conn_recv(tou_conn_t *c, uint64_t now, uint8_t *buf, size_t len) {
     if (len == 0) return 0;
     size_t n = recvbuf_read(&c->rb, buf, len);
     maybe_window_update(c);
+    ep_timer_update(c->ep, c);
     return (int)n;
   }
   if (c->eof) return TOU_ERR_EOF;
@@ -153,6 +157,7 @@ int tou_conn_recv(tou_conn_t *c, uint64_t now, uint8_t *buf, size_t len) {
 int tou_conn_shutdown(tou_conn_t *c, uint64_t now) {
   if (c->state == TOU_CLOSED || c->state == TOU_TIME_WAIT) return c->fin_queued ? 0 : closed_error(c);
   conn_shutdown_send(c, now);
+  ep_timer_update(c->ep, c);
   return TOU_OK;
 }
 
@@ -183,6 +188,7 @@ void tou_conn_close(tou_conn_t *c, uint64_t now) {
         conn_arm_linger(c, now);
       }
   }
+  ep_timer_update(c->ep, c);
   ep_reap(c->ep);
 }
 
@@ -194,6 +200,7 @@ void tou_conn_abort(tou_conn_t *c, uint64_t now) {
   } else {
     ep_reap_later(c->ep, c);
   }
+  ep_timer_update(c->ep, c);
   ep_reap(c->ep);
 }
 

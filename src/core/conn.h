@@ -46,6 +46,9 @@ struct tou_conn {
   tou_list_t queue_link; /* listener's half-open list or accept queue */
   uint8_t listen_queue;  /* LISTEN_Q_* : which of the two queue_link is in */
   bool in_cid_table, in_peer_table;
+  uint32_t heap_idx;      /* position in the endpoint's timer heap, TOU_HEAP_NONE */
+  uint64_t heap_key;      /* conn_deadline() when last placed */
+  tou_conn_t *timer_next; /* list of connections whose timers fired */
   unsigned events;       /* TOU_EV_* bits not yet delivered */
 
   /* Send sequence space (RFC 9293 3.3.1). */

@@ -10,12 +10,17 @@ bool conn_fin_acked(const tou_conn_t *c) {
 }
 
 /* RFC 9293 3.10.4 CLOSE / shutdown of the sending side: the FIN follows
- * everything already queued. Before the handshake completes it is only
- * remembered (conn_established() comes back here). */
+ * everything already queued. In SYN-SENT, and in SYN-RECEIVED with data
+ * queued, it is only remembered (conn_established() comes back here); in
+ * SYN-RECEIVED with nothing queued the FIN goes now, after our SYN. */
 void conn_shutdown_send(tou_conn_t *c, uint64_t now) {
   if (c->fin_queued) return;
   c->fin_queued = true;
-  if (c->state == TOU_ESTABLISHED || c->state == TOU_CLOSE_WAIT) {
+  if (c->state == TOU_SYN_RCVD && sendbuf_len(&c->sb) == 0) {
+    c->fin_seq = c->snd_data;
+    conn_set_state(c, now, TOU_FIN_WAIT_1);
+    conn_want_output(c);
+  } else if (c->state == TOU_ESTABLISHED || c->state == TOU_CLOSE_WAIT) {
     c->fin_seq = c->snd_data + (tou_seq_t)sendbuf_len(&c->sb);
     conn_set_state(c, now, c->state == TOU_ESTABLISHED ? TOU_FIN_WAIT_1 : TOU_LAST_ACK);
     conn_want_output(c);

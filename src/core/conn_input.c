@@ -45,11 +45,26 @@ static void rst_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     conn_challenge_ack(c, now);
 }
 
+static void take_ack(tou_conn_t *c, uint64_t now, tou_seq_t ack);
+
 /* Fourth check, RFC 5961 4.2: a SYN in a synchronized state gets a
  * challenge ACK, whatever its sequence number. In SYN-RECEIVED two SYNs are
  * legitimate: the one we answered, again (our SYN-ACK was lost), and in a
  * simultaneous open the peer's SYN-ACK, which completes the handshake. */
 static void syn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (c->state == TOU_FIN_WAIT_1 && c->snd_una == c->iss && seg->seq == c->irs &&
+      (seg->flags & TOU_ACK) && seq_gt(seg->ack, c->snd_una) && seq_leq(seg->ack, c->snd_max)) {
+    /* Simultaneous open closed in SYN-RECEIVED: the peer's SYN-ACK
+     * acknowledges our SYN (and maybe our FIN). */
+    c->snd_wnd = seg->window;
+    c->snd_wl1 = seg->seq;
+    c->snd_wl2 = seg->ack;
+    take_ack(c, now, seg->ack);
+    c->ack_pending = true;
+    conn_want_output(c);
+    if (conn_fin_acked(c)) conn_on_fin_acked(c, now);
+    return;
+  }
   if (c->state == TOU_SYN_RCVD && seg->seq == c->irs) {
     if (!(seg->flags & TOU_ACK)) {
       conn_syn_rcvd_retransmitted_syn(c, seg);
@@ -84,6 +99,10 @@ static void update_send_window(tou_conn_t *c, const tou_segment_t *seg) {
 /* New data acknowledged: free it, time it, grow the window, re-arm. */
 static void take_ack(tou_conn_t *c, uint64_t now, tou_seq_t ack) {
   uint32_t acked = ack - c->snd_una;
+  if (c->snd_una == c->iss) { /* this ACK covers our SYN */
+    c->syn_pending = false;
+    if (c->state == TOU_FIN_WAIT_1 && !c->passive) conn_raise(c, TOU_EV_CONNECTED);
+  }
   if (seq_gt(ack, c->snd_data)) {
     size_t n = (size_t)(ack - c->snd_data);
     if (n > sendbuf_len(&c->sb)) n = sendbuf_len(&c->sb);

@@ -48,7 +48,7 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
   seg->src_cid = c->local_cid;
   seg->seq = c->iss;
   seg->flags = TOU_SYN;
-  if (c->state == TOU_SYN_RCVD) {
+  if (c->state != TOU_SYN_SENT) { /* SYN-ACK */
     seg->flags |= TOU_ACK;
     seg->dst_cid = c->remote_cid;
     seg->ack = c->rcv_nxt;
@@ -102,7 +102,8 @@ static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
 }
 
 static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf, size_t cap) {
-  if (c->state == TOU_SYN_RCVD) return false; /* data waits for the handshake */
+  if (c->state == TOU_SYN_RCVD || seq_lt(c->snd_nxt, c->snd_data))
+    return false; /* data waits for the handshake; our SYN goes first */
   if (!conn_rec_pacing_ok(c, now)) return false;
   bool fin;
   size_t n = data_to_send(c, cap, &fin);
@@ -140,6 +141,7 @@ static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, ui
     seg->payload = buf;
     seg->payload_len = n;
     c->stats.bytes_sent += n;
+    if (off + n == sendbuf_len(&c->sb)) seg->flags |= TOU_PSH; /* as when first sent */
   }
   if (fin) seg->flags |= TOU_FIN;
   c->stats.segs_retransmitted++;
@@ -160,7 +162,9 @@ static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
 bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
                        size_t payload_cap) {
   bool sent = false;
-  if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) {
+  /* Our SYN is due while unacknowledged: in SYN-SENT, SYN-RECEIVED, and in
+   * FIN-WAIT-1 after a CLOSE in SYN-RECEIVED. */
+  if (c->snd_una == c->iss && c->state != TOU_CLOSED && c->state != TOU_TIME_WAIT) {
     if (c->syn_pending) {
       build_syn(c, now, seg);
       sent = true;

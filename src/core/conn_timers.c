@@ -33,7 +33,7 @@ void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked) {
 static unsigned retry_limit(const tou_conn_t *c) {
   const tou_config_t *cfg = &c->ep->cfg;
   if (c->state == TOU_SYN_SENT) return cfg->syn_retries;
-  if (c->state == TOU_SYN_RCVD) return cfg->synack_retries;
+  if (c->snd_una == c->iss) return cfg->synack_retries;
   return cfg->data_retries;
 }
 
@@ -64,8 +64,9 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
   c->retries++;
   tou_rtt_on_timeout(&c->rtt);
   c->rtt_timing = false;
-  if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) {
+  if (c->snd_una == c->iss) { /* our SYN is unacknowledged */
     c->syn_pending = true;
+    c->snd_nxt = c->snd_una; /* a FIN sent after it goes again too */
   } else {
     if (c->snd_una != c->snd_max && c->rec.active) {
       conn_rec_on_rto(c, now); /* one retransmission, slow start (RFC 8985 6.3) */

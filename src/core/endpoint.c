@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "listen_cookie.h"
 
 #define MAX_RECV_BUFFER (1u << 30) /* RFC 7323 2.3: the largest scaled window */
 #define MIN_MSS 64u
@@ -48,6 +49,16 @@ void tou_config_default(tou_config_t *cfg) {
   cfg->max_time_wait = 4096;
   cfg->challenge_acks_per_sec = 1000;
   cfg->syn_backlog = 256;
+  cfg->syncookies = TOU_SYNCOOKIES_AUTO;
+  cfg->syn_flood_rate = 1000;
+  cfg->syn_flood_quiet_us = 10000000;
+  cfg->syncookie_lifetime_us = 64000000;
+  cfg->keepalive_idle_us = 7200000000ull;
+  cfg->keepalive_intvl_us = 75000000;
+  cfg->keepalive_cnt = 9;
+  cfg->link_probe_timeout_us = 5000000;
+  cfg->link_probe_retry_us = 60000000;
+  cfg->link_probe_min_gap_us = 1000000;
 }
 
 static bool config_valid(const tou_config_t *c) {
@@ -144,6 +155,7 @@ void ep_reap_later(tou_ep_t *ep, tou_conn_t *c) {
   if (c->dead) return;
   c->dead = true;
   ep_remove_conn(ep, c);
+  ep_timer_remove(ep, c);
   listen_forget(ep, c);
   list_remove(&c->event_link);
   list_remove(&c->output_link);
@@ -176,6 +188,8 @@ tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now) {
   if (rng_init(&ep->rng, cfg->seed) < 0) goto fail;
   rng_bytes(&ep->rng, ep->isn_key, sizeof ep->isn_key);
   rng_bytes(&ep->rng, ep->hash_key, sizeof ep->hash_key);
+  rng_bytes(&ep->rng, ep->cookie_key, sizeof ep->cookie_key);
+  flood_init(&ep->flood);
   size_t n = 16;
   while (n < cfg->max_connections && n < (1u << 20)) n *= 2;
   ep->bucket_mask = n - 1;
@@ -187,6 +201,7 @@ tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now) {
   memset(ep->cid_buckets, 0, n * sizeof(tou_conn_t *));
   memset(ep->peer_buckets, 0, n * sizeof(tou_conn_t *));
   if (tw_table_init(&ep->tw, cfg->max_time_wait, &ep->cfg.allocator) < 0) goto fail;
+  if (timer_heap_init(&ep->timers, cfg->max_connections, &ep->cfg.allocator) < 0) goto fail;
   return ep;
 fail:
   tou_ep_free(ep);
@@ -202,7 +217,10 @@ void tou_ep_free(tou_ep_t *ep) {
   tou_mem_free(&a, ep->cid_buckets);
   tou_mem_free(&a, ep->peer_buckets);
   tou_mem_free(&a, ep->scratch);
+  timer_heap_free(&ep->timers, &a);
+  listen_cookie_free(ep);
   sodium_memzero(ep->isn_key, sizeof ep->isn_key);
+  sodium_memzero(ep->cookie_key, sizeof ep->cookie_key);
   tou_mem_free(&a, ep);
 }
 
@@ -217,6 +235,7 @@ static void drop(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const tou_s
 static void deliver(tou_ep_t *ep, uint64_t now, tou_conn_t *c, const tou_segment_t *seg) {
   ep_trace_seg(ep, now, TOU_TRACE_SEG_RECV, c, &c->peer, seg, 0);
   conn_input(c, now, seg);
+  ep_timer_update(ep, c);
 }
 
 /* The segment names one of our connection ids. It belongs to that connection
@@ -236,6 +255,7 @@ static void dispatch_by_cid(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
     tw_input(ep, tw, now, seg);
     return;
   }
+  if (listen_cookie_ack(ep, now, from, seg)) return; /* completes a SYN-cookie handshake */
   ep_trace_seg(ep, now, TOU_TRACE_SEG_RECV, NULL, from, seg, 0);
   ep_reset_unmatched(ep, from, seg);
 }
@@ -331,7 +351,9 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
     tou_conn_t *c = tou_container_of(ep->output.next, tou_conn_t, output_link);
     tou_segment_t seg;
     list_remove(&c->output_link);
-    if (!conn_next_segment(c, now, &seg, ep->scratch, pcap)) continue;
+    bool sent = conn_next_segment(c, now, &seg, ep->scratch, pcap);
+    ep_timer_update(ep, c);
+    if (!sent) continue;
     list_push_back(&ep->output, &c->output_link); /* round robin between connections */
     int n = tou_wire_encode(&seg, buf, cap);
     if (n < 0) return n;
@@ -346,22 +368,20 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
 
 /* ---- timers ------------------------------------------------------------- */
 
-/* A scan over the connections: simple and exact. A min-heap keyed by
- * conn_deadline() replaces it when endpoints hold many connections. */
 uint64_t tou_ep_next_deadline(const tou_ep_t *ep) {
-  uint64_t d = tw_deadline(&ep->tw);
-  for (const tou_list_t *l = ep->all.next; l != &ep->all; l = l->next) {
-    uint64_t cd = conn_deadline(tou_container_of(l, tou_conn_t, all_link));
-    if (cd < d) d = cd;
-  }
-  return d;
+  uint64_t d = tw_deadline(&ep->tw), c = ep_timer_min(ep);
+  if (flood_deadline(&ep->flood) < d) d = flood_deadline(&ep->flood);
+  return c < d ? c : d;
 }
 
 void tou_ep_on_timer(tou_ep_t *ep, uint64_t now) {
-  for (tou_list_t *l = ep->all.next, *next; l != &ep->all; l = next) {
-    next = l->next;
-    tou_conn_t *c = tou_container_of(l, tou_conn_t, all_link);
-    if (conn_deadline(c) <= now) conn_on_timer(c, now);
+  /* Each due connection runs once per call even if its deadline stays due. */
+  tou_conn_t *c = ep_timer_take_due(ep, now);
+  while (c != NULL) {
+    tou_conn_t *next = c->timer_next;
+    conn_on_timer(c, now);
+    ep_timer_update(ep, c);
+    c = next;
   }
   tou_tw_t *tw;
   while ((tw = tw_first_expired(&ep->tw, now)) != NULL) {
@@ -369,6 +389,7 @@ void tou_ep_on_timer(tou_ep_t *ep, uint64_t now) {
     tw_remove(&ep->tw, tw);
   }
   ep_reap(ep);
+  flood_on_timer(&ep->flood, &ep->cfg, now, ep->n_half_open >= ep->cfg.syn_backlog);
 }
 
 /* ---- events, listen, accept ------------------------------------------------ */
@@ -448,4 +469,5 @@ void tou_ep_get_stats(const tou_ep_t *ep, tou_ep_stats_t *st) {
   st->half_open = ep->n_half_open;
   st->accept_queue = ep->n_accept;
   st->time_wait = ep->tw.count;
+  flood_get_stats(&ep->flood, st);
 }

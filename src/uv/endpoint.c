@@ -162,7 +162,9 @@ static void on_check(uv_check_t *check) {
   struct tou_endpoint_impl *impl = check->data;
   if (!impl->input_dirty) return;
   impl->input_dirty = false;
-  tou__pump(impl);
+  /* Callbacks first, sending after: an answer written by a read callback
+   * then carries the acknowledgment instead of following a bare ACK. */
+  tou__collect(impl);
   tou__dispatch(impl);
 }
 
@@ -184,6 +186,7 @@ TOU_EXTERN void tou_endpoint_options_init(tou_endpoint_options_t *o) {
   o->max_rto_ms = (unsigned)(c.max_rto_us / 1000);
   o->msl_ms = (unsigned)(c.msl_us / 1000);
   o->max_connections = c.max_connections;
+  o->syn_backlog = c.syn_backlog;
   o->socket_buffer = 4 << 20;
 }
 
@@ -202,6 +205,7 @@ static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c
   c->max_rto_us = (uint64_t)o->max_rto_ms * 1000;
   c->msl_us = (uint64_t)o->msl_ms * 1000;
   c->max_connections = o->max_connections;
+  c->syn_backlog = o->syn_backlog;
   c->seed = o->seed;
   if (o->trace) {
     c->trace = tou__trace_adapter;

@@ -54,7 +54,7 @@ static unsigned bits_of_events(unsigned ev) {
   return bits;
 }
 
-static void collect_events(struct tou_endpoint_impl *impl) {
+void tou__collect(struct tou_endpoint_impl *impl) {
   tou_conn_t *c;
   unsigned ev;
   while (tou_ep_next_event(impl->core, &c, &ev)) {
@@ -72,7 +72,7 @@ static void collect_events(struct tou_endpoint_impl *impl) {
 void tou__pump(struct tou_endpoint_impl *impl) {
   if (impl->finishing) return;
   tou__flush_output(impl);
-  collect_events(impl);
+  tou__collect(impl);
   tou__timer_arm(impl);
   if (impl->pending_head || impl->accept_announced < impl->accept_len ||
       (impl->handle->flags & TOU_F_CLOSING))

@@ -93,6 +93,8 @@ void tou__endpoint_close(tou_endpoint_t *ep, tou_close_cb cb);
 /* After every core call: send what is due, collect events, re-arm the timer,
  * schedule the callbacks. Never calls the application. */
 void tou__pump(struct tou_endpoint_impl *impl);
+/* Collects the core's events into pending bits (no sending). */
+void tou__collect(struct tou_endpoint_impl *impl);
 void tou__mark(tou_stream_t *s, unsigned bits);
 void tou__unmark(tou_stream_t *s);
 void tou__schedule(struct tou_endpoint_impl *impl);

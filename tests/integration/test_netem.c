@@ -46,9 +46,8 @@ static void transfer_through_lossy_proxy(void **state) {
   tou_endpoint_options_t opts;
   h_options(&opts);
   opts.min_rto_ms = 50; /* loopback RTTs are tiny; keep recovery quick */
-  /* Bound the exponential backoff: with the core's current recovery (RTO
-   * only on some losses, backoff kept until a fresh RTT sample) a run of
-   * losses can back the RTO off to seconds; see the report of issue 7. */
+  /* Bound the exponential backoff so that an unlucky run of losses cannot
+   * push one retransmission past the hang guard. */
   opts.max_rto_ms = 400;
   if (getenv("TOU_TEST_TRACE")) opts.trace = h_trace_record;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);

@@ -9,6 +9,11 @@
  *                                initial_rto min_rto max_rto msl (seconds)
  *                                syn_retries synack_retries data_retries
  *                                challenge_acks_per_sec syn_backlog,
+ *                                syncookies syn_flood_rate syn_flood_quiet
+ *                                syncookie_lifetime keepalive keepalive_idle
+ *                                keepalive_intvl keepalive_cnt user_timeout
+ *                                link_probe_idle link_probe_timeout
+ *                                link_probe_retry link_probe_min_gap,
  *                                and the driver's tolerance (seconds, 0.004)
  *   expect-failure TEXT          (driver self-test) the script must fail
  *                                with a message containing TEXT
@@ -548,6 +553,26 @@ static bool run_expect(driver_t *d, const script_line_t *l) {
 
 /* ---- configuration and the script loop ------------------------------- */
 
+/* Listener and liveness settings (issue 5); durations in seconds. */
+static bool apply_live_option(tou_config_t *c, const char *name, double v, uint64_t us) {
+  if (strcmp(name, "syn_backlog") == 0) c->syn_backlog = (unsigned)v;
+  else if (strcmp(name, "syncookies") == 0) c->syncookies = (unsigned)v;
+  else if (strcmp(name, "syn_flood_rate") == 0) c->syn_flood_rate = (unsigned)v;
+  else if (strcmp(name, "syn_flood_quiet") == 0) c->syn_flood_quiet_us = us;
+  else if (strcmp(name, "syncookie_lifetime") == 0) c->syncookie_lifetime_us = us;
+  else if (strcmp(name, "keepalive") == 0) c->keepalive = v != 0;
+  else if (strcmp(name, "keepalive_idle") == 0) c->keepalive_idle_us = us;
+  else if (strcmp(name, "keepalive_intvl") == 0) c->keepalive_intvl_us = us;
+  else if (strcmp(name, "keepalive_cnt") == 0) c->keepalive_cnt = (unsigned)v;
+  else if (strcmp(name, "user_timeout") == 0) c->user_timeout_us = us;
+  else if (strcmp(name, "link_probe_idle") == 0) c->link_probe_idle_us = us;
+  else if (strcmp(name, "link_probe_timeout") == 0) c->link_probe_timeout_us = us;
+  else if (strcmp(name, "link_probe_retry") == 0) c->link_probe_retry_us = us;
+  else if (strcmp(name, "link_probe_min_gap") == 0) c->link_probe_min_gap_us = us;
+  else return false;
+  return true;
+}
+
 static bool apply_option(driver_t *d, const char *name, double v) {
   tou_config_t *c = &d->cfg;
   uint64_t us = (uint64_t)(v * 1e6 + 0.5);
@@ -564,6 +589,7 @@ static bool apply_option(driver_t *d, const char *name, double v) {
   else if (strcmp(name, "challenge_acks_per_sec") == 0) c->challenge_acks_per_sec = (unsigned)v;
   else if (strcmp(name, "nodelay") == 0) c->nodelay = v != 0;
   else if (strcmp(name, "tolerance") == 0) d->tol = us;
+  else if (apply_live_option(c, name, v, us)) return true;
   else return failf(d, "unknown option '%s'", name);
   return true;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -70,6 +71,16 @@ static inline bool state_seen(const sim_app_t *a, tou_state_t s) {
                   (double)want_ / 1e6);                                                   \
       fail();                                                                             \
     }                                                                                     \
+  } while (0)
+
+/* Runs a scenario file's tests; TOU_SIM_TEST=<pattern> runs only the
+ * matching ones (with TOU_SIM_SEED and TOU_SIM_TRACE, one failing case is
+ * replayed and traced on its own). */
+#define SIM_RUN_TESTS(tests)                                      \
+  do {                                                            \
+    const char *filter_ = getenv("TOU_SIM_TEST");                 \
+    if (filter_ && *filter_) cmocka_set_test_filter(filter_);     \
+    return cmocka_run_group_tests((tests), NULL, NULL);           \
   } while (0)
 
 #endif

@@ -6,6 +6,7 @@
  * challenge ACK (3.2, 4.2), and challenge ACKs stay within
  * challenge_acks_per_sec (section 7). Afterwards the connection still
  * carries data byte-exact, and the exact-match RST does reset it. */
+#include "alloc.h"
 #include "scenario.h"
 
 #define MS SIM_MS
@@ -72,7 +73,12 @@ static void test_blind_rst_and_syn_injection(void **state) {
   (void)state;
   sim_world_t w;
   sim_app_cfg_t scfg = reader_cfg(1);
-  world_init(&w, 300, NULL, NULL, &scfg);
+  /* One counter for both endpoints: the attack must grow neither. */
+  sim_alloc_t mem = {0};
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  cfg.allocator = sim_alloc_make(&mem);
+  world_init(&w, 300, NULL, &cfg, &scfg);
   seglog_t *alog = seglog_new(w.sim, &w.addr_a);
   sim_app_cfg_t ccfg = {.send_bytes = 5000, .tx_pattern = 1, .rx_pattern = 2};
   sim_app_t *c = sim_app_connect(w.a, &w.addr_b, &ccfg, NULL);
@@ -85,10 +91,20 @@ static void test_blind_rst_and_syn_injection(void **state) {
                  .b_cid = tou_conn_local_cid(s->conn), .rcv_nxt = next_seq_from(alog)};
   at.start = sim_now(w.sim);
   at.b_acks_before = w.b->stats.pure_ack_sent;
+  tou_ep_stats_t st0, st1;
+  tou_ep_get_stats(w.b->ep, &st0);
   uint64_t b_rst_before = w.b->stats.rst_sent;
+  size_t live_before = mem.live_bytes;
+  sim_alloc_reset_peak(&mem);
   sim_call_at(w.sim, at.start, attack_step, &at);
   sim_run_until(w.sim, at.start + ATTACK_US + 1 * SEC);
   assert_int_equal(at.sent, ATTEMPTS);
+  /* 100,000 attack segments and a third of them SYNs "from a new
+   * connection": not one byte of lasting state, and no growth on the way. */
+  print_message("endpoint memory: %zu bytes before, peak %zu, after %zu\n", live_before,
+                mem.peak_bytes, mem.live_bytes);
+  assert_int_equal(mem.live_bytes, live_before);
+  assert_true(mem.peak_bytes <= live_before + 4096);
 
   /* Zero resets unless a random RST hit RCV.NXT exactly (p ~ 3e-5). */
   if (at.exact_rst == 0) {
@@ -111,6 +127,13 @@ static void test_blind_rst_and_syn_injection(void **state) {
                 (unsigned long long)challenges);
   assert_true(challenges <= 1000ull * (ATTACK_US / SEC + 1));
   assert_true(challenges >= 1000ull * (ATTACK_US / SEC - 1));
+  /* The endpoint's own counters agree with what went on the wire, and
+   * account for every attempt that deserved a challenge but was limited. */
+  tou_ep_get_stats(w.b->ep, &st1);
+  assert_int_equal(st1.challenge_acks - st0.challenge_acks, challenges);
+  assert_true(st1.challenge_acks_limited - st0.challenge_acks_limited >=
+              2u * ATTEMPTS / 3 - challenges);
+  assert_int_equal(st1.resets_sent, st0.resets_sent);
 
   /* Still a working connection. */
   sim_app_send_more(c, 7000);
@@ -168,5 +191,5 @@ int main(void) {
       cmocka_unit_test(test_blind_rst_and_syn_injection),
       cmocka_unit_test(test_in_window_rst_flood_rate_limited),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }

@@ -231,5 +231,5 @@ int main(void) {
       cmocka_unit_test(test_rst_in_time_wait_ignored),
       cmocka_unit_test(test_abort),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }

@@ -352,5 +352,5 @@ int main(void) {
       cmocka_unit_test(test_old_duplicate_syn_before_real_one),
       cmocka_unit_test(test_half_open_discovery_after_restart),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core.h"
+#include "timer_heap.h"
 
 #define PAIR_MAX_INFLIGHT 4096
 #define PAIR_MAX_EVENTS 256
@@ -137,10 +138,17 @@ static inline void pair_pump_out(pair_t *p, int i) {
   if (n < 0) abort();
 }
 
+/* Every step also checks that each endpoint's timer heap agrees with its
+ * connections' deadlines (a missed refresh would be a silent stall). */
 static inline void pair_pump(pair_t *p) {
   pair_pump_out(p, 0);
   pair_pump_out(p, 1);
   pair_collect_events(p);
+  for (int i = 0; i < 2; i++)
+    if (!ep_timers_check(p->ep[i])) {
+      fprintf(stderr, "timer heap of node %d out of date\n", i);
+      abort();
+    }
 }
 
 /* Injects a raw segment into node i as if it came from `from`. */

@@ -328,6 +328,41 @@ static void simultaneous_open_with_lost_synack(void **state) {
   teardown_pair(&p);
 }
 
+/* RFC 9293 3.10.4: CLOSE in SYN-RECEIVED with nothing queued sends a FIN
+ * after the SYN-ACK and enters FIN-WAIT-1; if both are lost, the RTO sends
+ * the SYN-ACK and then the FIN again. */
+static void close_in_syn_rcvd_sends_fin(void **state, bool lose) {
+  pair_t p;
+  ctx_t *c = setup_pair(&p, 10 * MS);
+  pair_start(&p);
+  int err;
+  tou_conn_t *a = tou_ep_connect(p.ep[0], p.now, &p.addr[1], &err);
+  tou_conn_t *b = tou_ep_connect(p.ep[1], p.now, &p.addr[0], &err);
+  pair_run(&p, 10 * MS); /* the SYNs crossed: both SYN_RCVD */
+  assert_int_equal(tou_conn_state(a), TOU_SYN_RCVD);
+  if (lose) {
+    c->blackhole[0] = true;
+    pair_run(&p, 1 * MS); /* A's SYN-ACK lost */
+  }
+  tou_conn_shutdown(a, p.now);
+  assert_int_equal(tou_conn_state(a), TOU_FIN_WAIT_1);
+  pair_run(&p, 1 * MS);
+  c->blackhole[0] = false;
+  pair_run(&p, 3 * SEC);
+  assert_int_equal(tou_conn_state(a), TOU_FIN_WAIT_2);
+  assert_int_equal(tou_conn_state(b), TOU_CLOSE_WAIT);
+  assert_true(pair_events(&p, 0, a) & TOU_EV_CONNECTED);
+  assert_true(pair_events(&p, 1, b) & TOU_EV_CONNECTED);
+  uint8_t buf[4];
+  assert_int_equal(tou_conn_recv(b, p.now, buf, 4), TOU_ERR_EOF);
+  size_t fins = pair_log_count(&c->log, 0, TOU_FIN, TOU_FIN);
+  assert_int_equal(fins, lose ? 2 : 1);
+  teardown_pair(&p);
+  (void)state;
+}
+static void close_in_syn_rcvd(void **state) { close_in_syn_rcvd_sends_fin(state, false); }
+static void close_in_syn_rcvd_lost(void **state) { close_in_syn_rcvd_sends_fin(state, true); }
+
 /* RFC 9293 Figure 8/9: an old duplicate SYN reaches B; B's SYN-ACK reaches
  * A, which has no such connection (another cid) and resets it; B returns
  * to LISTEN, and A's real connection is established. */
@@ -472,6 +507,7 @@ static void half_open_queue_full_drops_syn(void **state) {
   ctx_t *c = setup_pair(&p, 10 * MS);
   c->blackhole[1] = true;
   p.cfg[1].syn_backlog = 2;
+  p.cfg[1].syncookies = TOU_SYNCOOKIES_NEVER; /* else the third SYN gets a cookie */
   pair_start(&p);
   tou_ep_listen(p.ep[1], 8);
   for (int i = 0; i < 3; i++) connect_a(&p);
@@ -628,6 +664,8 @@ int main(void) {
       cmocka_unit_test(synack_retries_exhausted_drops_half_open),
       cmocka_unit_test(simultaneous_open),
       cmocka_unit_test(simultaneous_open_with_lost_synack),
+      cmocka_unit_test(close_in_syn_rcvd),
+      cmocka_unit_test(close_in_syn_rcvd_lost),
       cmocka_unit_test(old_duplicate_syn_from_other_cid),
       cmocka_unit_test(old_duplicate_syn_same_cid),
       cmocka_unit_test(half_open_discovered_when_peer_restarted),

@@ -250,7 +250,11 @@ static tou_options_t option_set(unsigned subset, unsigned sack_blocks, uint32_t 
   if (subset & 1) o.present |= TOU_OPT_MSS, o.mss = (uint16_t)(1204 + salt);
   if (subset & 2) o.present |= TOU_OPT_WSCALE, o.wscale = (uint8_t)(salt % 15);
   if (subset & 4) o.present |= TOU_OPT_SACK_PERM;
-  if (subset & 8) o.present |= TOU_OPT_TIMESTAMP, o.ts_val = 0xfffffff0u + salt, o.ts_ecr = salt * 7;
+  if (subset & 8) {
+    o.present |= TOU_OPT_TIMESTAMP;
+    o.ts_val = 0xfffffff0u + salt;
+    o.ts_ecr = salt * 7;
+  }
   if (subset & 16) {
     o.present |= TOU_OPT_PROBE;
     o.probe_phase = (uint8_t)(1 + salt % 3);
