@@ -97,7 +97,34 @@ typedef struct tou_config {
   tou_allocator_t allocator; /* NULL alloc: malloc/free */
   const uint8_t *seed;      /* 32 bytes for deterministic randomness (tests); NULL: libsodium */
   unsigned syn_backlog;     /* half-open (SYN_RCVD) connections a listener keeps; default 256 */
+
+  /* SYN flood defence (syncookie.h, flood.h). */
+  unsigned syncookies;      /* TOU_SYNCOOKIES_*; default TOU_SYNCOOKIES_AUTO */
+  unsigned syn_flood_rate;  /* SYNs per second that count as a flood; default 1000 */
+  uint64_t syn_flood_quiet_us; /* calm this long (and the half-open queue not full) ends
+                                * cookie mode; default 10 s */
+  uint64_t syncookie_lifetime_us; /* a cookie is valid between half of this and this; 64 s */
+
+  /* Liveness, per connection (tou_conn_set_* override them). */
+  bool keepalive;              /* TCP-style keepalive; default off */
+  uint64_t keepalive_idle_us;  /* silence before the first probe (TCP_KEEPIDLE); 7200 s */
+  uint64_t keepalive_intvl_us; /* between unanswered probes (TCP_KEEPINTVL); 75 s */
+  unsigned keepalive_cnt;      /* unanswered probes that end the connection (TCP_KEEPCNT); 9 */
+  uint64_t user_timeout_us;    /* RFC 5482: data unacknowledged this long ends the
+                                * connection with TOU_ERR_TIMEDOUT; 0 (default): off */
+  uint64_t link_probe_idle_us; /* nothing heard this long while expecting an answer starts
+                                * a link probe; 0 (default): only tou_conn_probe_now() */
+  uint64_t link_probe_timeout_us; /* no answer this long: link silent; default 5 s */
+  uint64_t link_probe_retry_us;   /* probe again this often while silent; default 60 s */
+  uint64_t link_probe_min_gap_us; /* at most one ASK and one ANSWER per this; default 1 s */
 } tou_config_t;
+
+/* tou_config_t.syncookies */
+enum {
+  TOU_SYNCOOKIES_AUTO = 0, /* answer with cookies while a SYN flood is suspected */
+  TOU_SYNCOOKIES_NEVER,    /* never: SYNs beyond the half-open queue are dropped */
+  TOU_SYNCOOKIES_ALWAYS,   /* every SYN (keeps no half-open state at all) */
+};
 
 /* Fills cfg with the defaults above. */
 void tou_config_default(tou_config_t *cfg);
@@ -232,6 +259,15 @@ typedef struct tou_ep_stats {
   uint64_t challenge_acks_limited; /* suppressed by challenge_acks_per_sec */
   uint64_t syns_dropped;       /* SYNs refused: half-open queue or table full, no memory */
   uint64_t replies_dropped;    /* endpoint reply queue full */
+  /* SYN flood defence: the picture many SYN_RECV lines in netstat give. */
+  uint64_t syns_received;      /* opening SYNs that reached the listener */
+  uint64_t cookies_sent;       /* SYN-ACKs carrying a cookie (no state kept) */
+  uint64_t cookies_validated;  /* ACKs whose cookie rebuilt a connection */
+  uint64_t cookie_failures;    /* ACKs with a forged, expired or replayed cookie */
+  uint64_t syn_floods;         /* times cookie mode was entered */
+  bool syn_flood;              /* a SYN flood is suspected now (cookie mode) */
+  uint64_t syn_flood_sources;  /* distinct source addresses of SYNs since the current (or
+                                * last) flood began; an estimate (about 1.6 % error) */
 } tou_ep_stats_t;
 
 void tou_ep_get_stats(const tou_ep_t *ep, tou_ep_stats_t *st);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "listen_cookie.h"
 
 #define MAX_RECV_BUFFER (1u << 30) /* RFC 7323 2.3: the largest scaled window */
 #define MIN_MSS 64u
@@ -48,6 +49,16 @@ void tou_config_default(tou_config_t *cfg) {
   cfg->max_time_wait = 4096;
   cfg->challenge_acks_per_sec = 1000;
   cfg->syn_backlog = 256;
+  cfg->syncookies = TOU_SYNCOOKIES_AUTO;
+  cfg->syn_flood_rate = 1000;
+  cfg->syn_flood_quiet_us = 10000000;
+  cfg->syncookie_lifetime_us = 64000000;
+  cfg->keepalive_idle_us = 7200000000ull;
+  cfg->keepalive_intvl_us = 75000000;
+  cfg->keepalive_cnt = 9;
+  cfg->link_probe_timeout_us = 5000000;
+  cfg->link_probe_retry_us = 60000000;
+  cfg->link_probe_min_gap_us = 1000000;
 }
 
 static bool config_valid(const tou_config_t *c) {
@@ -177,6 +188,8 @@ tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now) {
   if (rng_init(&ep->rng, cfg->seed) < 0) goto fail;
   rng_bytes(&ep->rng, ep->isn_key, sizeof ep->isn_key);
   rng_bytes(&ep->rng, ep->hash_key, sizeof ep->hash_key);
+  rng_bytes(&ep->rng, ep->cookie_key, sizeof ep->cookie_key);
+  flood_init(&ep->flood);
   size_t n = 16;
   while (n < cfg->max_connections && n < (1u << 20)) n *= 2;
   ep->bucket_mask = n - 1;
@@ -205,7 +218,9 @@ void tou_ep_free(tou_ep_t *ep) {
   tou_mem_free(&a, ep->peer_buckets);
   tou_mem_free(&a, ep->scratch);
   timer_heap_free(&ep->timers, &a);
+  listen_cookie_free(ep);
   sodium_memzero(ep->isn_key, sizeof ep->isn_key);
+  sodium_memzero(ep->cookie_key, sizeof ep->cookie_key);
   tou_mem_free(&a, ep);
 }
 
@@ -240,6 +255,7 @@ static void dispatch_by_cid(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
     tw_input(ep, tw, now, seg);
     return;
   }
+  if (listen_cookie_ack(ep, now, from, seg)) return; /* completes a SYN-cookie handshake */
   ep_trace_seg(ep, now, TOU_TRACE_SEG_RECV, NULL, from, seg, 0);
   ep_reset_unmatched(ep, from, seg);
 }
@@ -354,6 +370,7 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
 
 uint64_t tou_ep_next_deadline(const tou_ep_t *ep) {
   uint64_t d = tw_deadline(&ep->tw), c = ep_timer_min(ep);
+  if (flood_deadline(&ep->flood) < d) d = flood_deadline(&ep->flood);
   return c < d ? c : d;
 }
 
@@ -372,6 +389,7 @@ void tou_ep_on_timer(tou_ep_t *ep, uint64_t now) {
     tw_remove(&ep->tw, tw);
   }
   ep_reap(ep);
+  flood_on_timer(&ep->flood, &ep->cfg, now, ep->n_half_open >= ep->cfg.syn_backlog);
 }
 
 /* ---- events, listen, accept ------------------------------------------------ */
@@ -451,4 +469,5 @@ void tou_ep_get_stats(const tou_ep_t *ep, tou_ep_stats_t *st) {
   st->half_open = ep->n_half_open;
   st->accept_queue = ep->n_accept;
   st->time_wait = ep->tw.count;
+  flood_get_stats(&ep->flood, st);
 }

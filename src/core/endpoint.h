@@ -7,9 +7,11 @@
 
 #include "conn.h"
 #include "core.h"
+#include "flood.h"
 #include "isn.h"
 #include "list.h"
 #include "rng.h"
+#include "syncookie.h"
 #include "time_wait.h"
 #include "timer_heap.h"
 
@@ -48,6 +50,11 @@ struct tou_ep {
 
   tou_tw_table_t tw;
   tou_timer_heap_t timers;
+
+  /* SYN flood defence (flood.h, listen_cookie.c). */
+  uint8_t cookie_key[TOU_SYNCOOKIE_KEY_LEN];
+  tou_flood_t flood;
+  struct cookie_replay *cookie_replay; /* allocated when the first cookie returns */
 
   ep_reply_t replies[TOU_EP_REPLY_QUEUE];
   unsigned reply_head, reply_len;

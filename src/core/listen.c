@@ -1,6 +1,7 @@
 /* The listener: the LISTEN state of RFC 9293, a bounded queue of half-open
  * (SYN_RCVD) connections and a bounded accept queue. */
 #include "endpoint.h"
+#include "listen_cookie.h"
 
 static void drop_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
                      const tou_segment_t *seg, int why) {
@@ -14,7 +15,9 @@ static void drop_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
  * the SYN is dropped here; this is where a stateless answer (SYN cookies)
  * takes over, since nothing has been allocated yet. */
 void listen_on_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const tou_segment_t *seg) {
-  if (ep->n_half_open >= ep->cfg.syn_backlog || ep->nconns >= ep->cfg.max_connections) {
+  bool full = ep->n_half_open >= ep->cfg.syn_backlog || ep->nconns >= ep->cfg.max_connections;
+  if (listen_cookie_syn(ep, now, from, seg, full)) return; /* flood: stateless answer */
+  if (full) {
     drop_syn(ep, now, from, seg, TOU_ERR_LIMIT);
     return;
   }

@@ -9,6 +9,11 @@
  *                                initial_rto min_rto max_rto msl (seconds)
  *                                syn_retries synack_retries data_retries
  *                                challenge_acks_per_sec syn_backlog,
+ *                                syncookies syn_flood_rate syn_flood_quiet
+ *                                syncookie_lifetime keepalive keepalive_idle
+ *                                keepalive_intvl keepalive_cnt user_timeout
+ *                                link_probe_idle link_probe_timeout
+ *                                link_probe_retry link_probe_min_gap,
  *                                and the driver's tolerance (seconds, 0.004)
  *   expect-failure TEXT          (driver self-test) the script must fail
  *                                with a message containing TEXT
@@ -27,7 +32,10 @@
  *   fields: seq ack win len dcid scid urg; V is a number or "*" (any).
  *   seq/ack are RELATIVE, as in packetdrill: the endpoint's ISN is learned
  *   from each SYN it sends, the peer's ISN is fixed (PEER_ISN below).
- *   options: <mss 1444,sackOK,ts val * ecr 0,ws 7,sack 1:100>.
+ *   options: <mss 1444,sackOK,ts val * ecr 0,ws 7,sack 1:100>, and the link
+ *   probe <probe ask|answer|confirm [nonce V] [echo V|last]> ("echo last" is
+ *   the last probe nonce the endpoint sent; a probe the script does not list
+ *   is ignored by the option comparison).
  *   Outgoing: flags must match exactly (PSH only checked when written);
  *   seq/ack/win/urg only when written; len defaults to 0; a written <...>
  *   must list exactly the options present; cids are checked by default
@@ -88,6 +96,7 @@ typedef struct driver {
   uint32_t ep_isn, ep_cid, ep_nxt;
   bool ep_cid_known, ep_nxt_known;
   uint32_t peer_nxt, last_scid;
+  uint64_t last_probe_nonce; /* from the endpoint's last probe */
   bool sent_any;
   /* observed */
   tou_state_t state;
@@ -229,7 +238,8 @@ static bool check_field(driver_t *d, const char *name, const script_field_t *f, 
 static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_t *g,
                           const char *seg) {
   if (!p->opts_given) return true;
-  uint32_t present = g->opts.present & ~(uint32_t)TOU_OPT_PROBE;
+  uint32_t present = g->opts.present;
+  if (!(p->opts & TOU_OPT_PROBE)) present &= ~(uint32_t)TOU_OPT_PROBE;
   if (present != p->opts)
     return failf(d, "options differ (present 0x%x, script lists 0x%x)\n  endpoint sent: %s",
                  present, p->opts, seg);
@@ -241,6 +251,13 @@ static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_
     if (!check_field(d, "sack left", &p->sack_left[i], (uint32_t)(g->opts.sack[i].left - PEER_ISN), seg))
       return false;
     if (!check_field(d, "sack right", &p->sack_right[i], (uint32_t)(g->opts.sack[i].right - PEER_ISN), seg))
+      return false;
+  }
+  if (p->opts & TOU_OPT_PROBE) {
+    if (!check_field(d, "probe phase", &p->probe_phase, g->opts.probe_phase, seg)) return false;
+    if (!check_field(d, "probe nonce", &p->probe_nonce, (int64_t)g->opts.probe_nonce, seg))
+      return false;
+    if (!check_field(d, "probe echo", &p->probe_echo, (int64_t)g->opts.probe_echo, seg))
       return false;
   }
   if (p->sack_count != g->opts.sack_count && (p->opts & TOU_OPT_SACK))
@@ -316,6 +333,7 @@ static bool match_out(driver_t *d, const script_pkt_t *p, const out_seg_t *o) {
   if (!check_cids(d, p, &g, seg)) return false;
   if (!check_options(d, p, &g, seg)) return false;
   if (!check_payload(d, &g, rel_seq, seg)) return false;
+  if (g.opts.present & TOU_OPT_PROBE) d->last_probe_nonce = g.opts.probe_nonce;
   track_ep_nxt(d, &g);
   return true;
 }
@@ -382,13 +400,19 @@ static bool run_in(driver_t *d, const script_line_t *l) {
     s.opts.wscale = (uint8_t)(p->wscale.set && !p->wscale.any ? p->wscale.v : 0);
     s.opts.ts_val = p->ts_val.set && !p->ts_val.any ? (uint32_t)p->ts_val.v : (uint32_t)(d->now / 1000);
     s.opts.ts_ecr = p->ts_ecr.set && !p->ts_ecr.any ? (uint32_t)p->ts_ecr.v : 0;
+    s.opts.probe_phase = (uint8_t)(p->probe_phase.set && !p->probe_phase.any ? p->probe_phase.v : 0);
+    s.opts.probe_nonce = p->probe_nonce.set && !p->probe_nonce.any ? (uint64_t)p->probe_nonce.v
+                                                                   : 0x5c1d5c1d5c1d5c1dull;
+    s.opts.probe_echo = p->probe_echo_last ? d->last_probe_nonce
+                        : p->probe_echo.set && !p->probe_echo.any ? (uint64_t)p->probe_echo.v
+                                                                  : 0;
     s.opts.sack_count = (uint8_t)p->sack_count;
     for (unsigned i = 0; i < p->sack_count; i++) {
       s.opts.sack[i].left = d->ep_isn + (uint32_t)p->sack_left[i].v;
       s.opts.sack[i].right = d->ep_isn + (uint32_t)p->sack_right[i].v;
     }
   }
-  uint8_t buf[70000];
+  static uint8_t buf[70000]; /* single-threaded; the endpoint copies what it keeps */
   int n = tou_wire_encode(&s, buf, sizeof buf);
   if (n < 0) return failf(d, "cannot encode this segment: %s", tou_error_name(n));
   uint32_t end = s.seq + (uint32_t)len + ((s.flags & TOU_SYN) ? 1u : 0u) + ((s.flags & TOU_FIN) ? 1u : 0u);
@@ -548,6 +572,26 @@ static bool run_expect(driver_t *d, const script_line_t *l) {
 
 /* ---- configuration and the script loop ------------------------------- */
 
+/* Listener and liveness settings (issue 5); durations in seconds. */
+static bool apply_live_option(tou_config_t *c, const char *name, double v, uint64_t us) {
+  if (strcmp(name, "syn_backlog") == 0) c->syn_backlog = (unsigned)v;
+  else if (strcmp(name, "syncookies") == 0) c->syncookies = (unsigned)v;
+  else if (strcmp(name, "syn_flood_rate") == 0) c->syn_flood_rate = (unsigned)v;
+  else if (strcmp(name, "syn_flood_quiet") == 0) c->syn_flood_quiet_us = us;
+  else if (strcmp(name, "syncookie_lifetime") == 0) c->syncookie_lifetime_us = us;
+  else if (strcmp(name, "keepalive") == 0) c->keepalive = v != 0;
+  else if (strcmp(name, "keepalive_idle") == 0) c->keepalive_idle_us = us;
+  else if (strcmp(name, "keepalive_intvl") == 0) c->keepalive_intvl_us = us;
+  else if (strcmp(name, "keepalive_cnt") == 0) c->keepalive_cnt = (unsigned)v;
+  else if (strcmp(name, "user_timeout") == 0) c->user_timeout_us = us;
+  else if (strcmp(name, "link_probe_idle") == 0) c->link_probe_idle_us = us;
+  else if (strcmp(name, "link_probe_timeout") == 0) c->link_probe_timeout_us = us;
+  else if (strcmp(name, "link_probe_retry") == 0) c->link_probe_retry_us = us;
+  else if (strcmp(name, "link_probe_min_gap") == 0) c->link_probe_min_gap_us = us;
+  else return false;
+  return true;
+}
+
 static bool apply_option(driver_t *d, const char *name, double v) {
   tou_config_t *c = &d->cfg;
   uint64_t us = (uint64_t)(v * 1e6 + 0.5);
@@ -564,6 +608,7 @@ static bool apply_option(driver_t *d, const char *name, double v) {
   else if (strcmp(name, "challenge_acks_per_sec") == 0) c->challenge_acks_per_sec = (unsigned)v;
   else if (strcmp(name, "nodelay") == 0) c->nodelay = v != 0;
   else if (strcmp(name, "tolerance") == 0) d->tol = us;
+  else if (apply_live_option(c, name, v, us)) return true;
   else return failf(d, "unknown option '%s'", name);
   return true;
 }

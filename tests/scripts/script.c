@@ -138,6 +138,30 @@ static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
     }
     return true;
   }
+  if (strcmp(name, "probe") == 0) {
+    /* probe ask|answer|confirm|N [nonce V] [echo V|last] */
+    pkt->opts |= TOU_OPT_PROBE;
+    if (!v1) return fail(p, "probe needs a phase (ask answer confirm)");
+    pkt->probe_phase.set = true;
+    if (strcmp(v1, "ask") == 0) pkt->probe_phase.v = TOU_PROBE_ASK;
+    else if (strcmp(v1, "answer") == 0) pkt->probe_phase.v = TOU_PROBE_ANSWER;
+    else if (strcmp(v1, "confirm") == 0) pkt->probe_phase.v = TOU_PROBE_CONFIRM;
+    else if (!parse_field(p, "probe phase", v1, &pkt->probe_phase)) return false;
+    char *k;
+    while ((k = word(&s)) != NULL) {
+      char *v = word(&s);
+      if (!v) return fail(p, "probe: '%s' needs a value", k);
+      if (strcmp(k, "nonce") == 0) {
+        if (!parse_field(p, "probe nonce", v, &pkt->probe_nonce)) return false;
+      } else if (strcmp(k, "echo") == 0) {
+        if (strcmp(v, "last") == 0) pkt->probe_echo_last = true;
+        else if (!parse_field(p, "probe echo", v, &pkt->probe_echo)) return false;
+      } else {
+        return fail(p, "probe: expected nonce/echo, got '%s'", k);
+      }
+    }
+    return true;
+  }
   return fail(p, "unknown option '%s'", name);
 }
 

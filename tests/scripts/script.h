@@ -26,6 +26,8 @@ typedef struct script_pkt {
   script_field_t mss, wscale, ts_val, ts_ecr;
   unsigned sack_count;
   script_field_t sack_left[4], sack_right[4];
+  script_field_t probe_phase, probe_nonce, probe_echo;
+  bool probe_echo_last; /* "echo last": the last nonce the endpoint sent */
 } script_pkt_t;
 
 typedef enum script_kind {
