@@ -7,6 +7,8 @@
 uint64_t conn_deadline(const tou_conn_t *c) {
   uint64_t d = c->rtx_at < c->linger_at ? c->rtx_at : c->linger_at;
   uint64_t r = conn_rec_deadline(c); /* RACK reordering, TLP, pacing */
+  if (r < d) d = r;
+  r = conn_ack_deadline(c); /* delayed ACK */
   return r < d ? r : d;
 }
 
@@ -88,6 +90,7 @@ void conn_on_timer(tou_conn_t *c, uint64_t now) {
     conn_finish(c, now, TOU_ERR_TIMEDOUT);
     return;
   }
+  conn_ack_on_timer(c, now);
   /* Loss recovery first: a tail loss probe due with the RTO replaces it. */
   if (conn_rec_deadline(c) <= now) conn_rec_on_timer(c, now);
   if (c->rtx_at <= now) {
