@@ -69,11 +69,14 @@ void conn_ack_on_sent(tou_conn_t *c, uint64_t now, uint32_t wnd_advertised) {
   c->rcv_unacked = 0;
   c->last_ack_sent = c->rcv_nxt;
   c->rcv_wnd_adv = wnd_advertised;
-  /* The right edge never moves left (RFC 9293 3.8.6.2.2, RFC 7323 2.4);
-   * rcv_window.c keeps it, this only records it. */
-  tou_seq_t edge = c->rcv_nxt + wnd_advertised;
-  uint32_t ahead = c->rcv_adv - c->rcv_nxt; /* huge when unset or behind RCV.NXT */
-  if (seq_gt(edge, c->rcv_adv) || ahead > c->ep->cfg.recv_buffer + (1u << 14)) c->rcv_adv = edge;
+  /* The edge the peer now sees: the acceptance test and the next
+   * advertisement start from it (rcv_window.c keeps it from moving left,
+   * but for the rounding of the scaled field, RFC 7323 2.4). Recording the
+   * highest edge ever advertised instead would, with that rounding, keep a
+   * few bytes open behind a window the peer sees as zero: its persist
+   * probes would be accepted one byte at a time, each resetting its
+   * backoff. */
+  c->rcv_adv = c->rcv_nxt + wnd_advertised;
 }
 
 uint64_t conn_ack_deadline(const tou_conn_t *c) { return c->delack_at; }

@@ -266,7 +266,9 @@ static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
     zero_window_input(c, now, seg);
     return;
   }
-  if (seg->payload_len > 0) {
+  /* Only data wholly below RCV.NXT is a duplicate (RFC 2883 DSACK); data
+   * beyond the window was never received. */
+  if (seg->payload_len > 0 && seq_leq(seg->seq + (tou_seq_t)seg->payload_len, c->rcv_nxt)) {
     c->stats.dup_segs_received++;
     conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
   }

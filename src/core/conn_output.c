@@ -85,7 +85,6 @@ static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
   bool probe = c->probe_pending && flight == 0 && avail > 0;
   c->probe_pending = false;
   if (probe && n == 0) n = 1;
-  if (probe && c->snd_wnd == 0) c->stats.zero_window_probes++;
   *fin = c->fin_queued && c->snd_nxt + (tou_seq_t)n == c->fin_seq && n == avail;
   if (n == 0 || probe) return n;
   bool full = n == c->snd_mss;

@@ -79,6 +79,7 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
     /* Something goes now even if the window is closed or too small to
      * be worth filling: this is also the persist probe. */
     c->probe_pending = true;
+    if (c->snd_wnd == 0) c->stats.zero_window_probes++;
   }
   conn_arm_rtx(c, now);
   conn_want_output(c);

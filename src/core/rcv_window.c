@@ -3,8 +3,8 @@
  * - Receiver silly-window-syndrome avoidance (RFC 9293 3.8.6.2.2): the
  *   right edge of the window moves only by at least
  *   min(RCV.BUFF / 2, Eff.snd.MSS); smaller openings are kept back, and the
- *   edge never moves left (RFC 9293 3.8.6.2.2 "shrinking", RFC 7323 2.4:
- *   the scaled field is rounded up rather than pull the edge back).
+ *   edge never moves left (RFC 9293 3.8.6.2.2 "shrinking"), except by the
+ *   rounding of the scaled field (RFC 7323 2.4, conn_window_field()).
  * - Window updates: an ACK only for a larger window goes when the sender
  *   may be held back, i.e. the window it sees is less than half of what we
  *   could offer (a zero window that reopens, a reader catching up).
@@ -40,12 +40,15 @@ uint32_t conn_window_to_advertise(const tou_conn_t *c) {
   return cur; /* RFC 9293 3.8.6.2.2: keep the right edge where it is */
 }
 
+/* Rounded down to the scale's granularity: the window may then seem to
+ * recede by less than 2^S bytes (RFC 7323 2.4), but it never promises more
+ * than the buffer holds. Rounding up instead would let the kept right edge
+ * creep forward by up to 2^S - 1 bytes with every ACK until it lies beyond
+ * the buffer: a full buffer would then advertise a small non-zero window
+ * forever, the sender would never see a zero window, and the data it sent
+ * there would be cut off again and again. */
 uint16_t conn_window_field(const tou_conn_t *c) {
-  uint8_t s = scale(c);
-  uint32_t w = conn_window_to_advertise(c);
-  uint32_t field = w >> s;
-  uint32_t cur = conn_synchronized(c) ? visible_window(c) : 0;
-  if (((uint64_t)field << s) < cur) field = (uint32_t)(((uint64_t)cur + (1u << s) - 1) >> s);
+  uint32_t field = conn_window_to_advertise(c) >> scale(c);
   return (uint16_t)(field > 65535 ? 65535 : field);
 }
 
