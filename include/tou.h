@@ -220,6 +220,8 @@ typedef struct tou_endpoint_options_s {
   unsigned max_connections;  /* connection table limit; default 4096 */
   unsigned syn_backlog;      /* half-open (SYN_RCVD) connections a listener keeps;
                                 default 256 (SYNs beyond are dropped; the peer retries) */
+  const char *congestion_control; /* "cubic" (default when NULL) or "newreno";
+                                an unknown name makes tou_endpoint_init fail (UV_EINVAL) */
   int socket_buffer;         /* SO_SNDBUF/SO_RCVBUF wanted, bytes (the system may
                                 allow less); default 4 MiB; 0 leaves the system's */
   tou_trace_cb trace;        /* optional; see tou_trace_t */
@@ -382,8 +384,9 @@ TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, uns
  * tou_endpoint_options_t.send_buffer / recv_buffer. */
 TOU_EXTERN int tou_stream_buffer_sizes(tou_stream_t *stream, unsigned send_bytes,
                                        unsigned recv_bytes);
-/* Congestion control by name ("newreno", "cubic"). UV_ENOTSUP: the core has
- * no selectable congestion control yet. */
+/* Congestion control by name ("newreno", "cubic") for one stream.
+ * UV_ENOTSUP: the core selects it per endpoint
+ * (tou_endpoint_options_t.congestion_control). */
 TOU_EXTERN int tou_stream_congestion_control(tou_stream_t *stream, const char *name);
 
 /* Link states reported to the link-state callback. */
@@ -418,6 +421,13 @@ typedef struct tou_stream_info_s {
   uint64_t segs_sent, segs_received;
   uint64_t segs_retransmitted; /* SYN, data and FIN segments sent again */
   uint64_t timeouts;           /* retransmission timer expiries */
+  const char *congestion_control; /* "cubic", "newreno" (static string) */
+  uint32_t min_rtt_us;         /* windowed minimum RTT */
+  uint64_t segs_lost;          /* loss marks (RACK, duplicate ACKs, RTO) */
+  uint64_t segs_sacked;        /* segments the peer SACKed */
+  uint64_t tlp_probes;         /* tail loss probes sent */
+  uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
+  uint64_t delivery_rate;      /* bytes/s, latest sample */
 } tou_stream_info_t;
 
 /* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no

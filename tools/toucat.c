@@ -118,15 +118,19 @@ static void print_info(const char *label, const tou_stream_info_t *i) {
           "toucat: %s: peer %s state %s conn %08x/%08x\n"
           "  bytes sent %llu received %llu; segments sent %llu received %llu retransmitted %llu; "
           "timeouts %llu\n"
-          "  rtt %.3f ms rttvar %.3f ms rto %.1f ms; cwnd %u ssthresh %u; windows: peer %u ours %u; "
-          "mss %u\n",
+          "  rtt %.3f ms (min %.3f) rttvar %.3f ms rto %.1f ms; %s cwnd %u ssthresh %u; windows: "
+          "peer %u ours %u; mss %u\n"
+          "  lost %llu sacked %llu tail-loss probes %llu congestion events %u\n",
           label, addr_str((const struct sockaddr *)&i->peer, peer, sizeof peer),
           tou_stream_state_name(i->state), i->conn_id, i->peer_conn_id,
           (unsigned long long)i->bytes_sent, (unsigned long long)i->bytes_received,
           (unsigned long long)i->segs_sent, (unsigned long long)i->segs_received,
           (unsigned long long)i->segs_retransmitted, (unsigned long long)i->timeouts,
-          i->rtt_us / 1000.0, i->rttvar_us / 1000.0, i->rto_us / 1000.0, i->cwnd, i->ssthresh,
-          i->snd_wnd, i->rcv_wnd, i->mss);
+          i->rtt_us / 1000.0, i->min_rtt_us / 1000.0, i->rttvar_us / 1000.0, i->rto_us / 1000.0,
+          i->congestion_control ? i->congestion_control : "?", i->cwnd, i->ssthresh, i->snd_wnd,
+          i->rcv_wnd, i->mss, (unsigned long long)i->segs_lost,
+          (unsigned long long)i->segs_sacked, (unsigned long long)i->tlp_probes,
+          i->congestion_events);
 }
 
 static void print_status_line(const tou_stream_info_t *i, tou_stream_t *s, void *arg) {
@@ -175,13 +179,39 @@ static void on_ep_closed(tou_handle_t *h) {
   exit(exit_code);
 }
 
+/* Closed streams finish in the background (our FIN retransmitted, the
+ * peer's answered from TIME_WAIT), and only while the endpoint lives: linger
+ * until the core holds no connection, at least TIME_WAIT_LINGER_MS when one
+ * is in TIME_WAIT (the peer's last FIN may come again if our ACK was lost),
+ * at most LINGER_MAX_MS. */
+#define TIME_WAIT_LINGER_MS 1000
+#define LINGER_MAX_MS 3000
+static uv_timer_t linger_timer;
+static uint64_t linger_start;
+
+static void on_linger(uv_timer_t *t) {
+  tou_endpoint_stats_t st;
+  tou_endpoint_stats(&ep, &st);
+  uint64_t waited = (now_us() - linger_start) / 1000;
+  bool settled = st.connections == 0 && (st.time_wait == 0 || waited >= TIME_WAIT_LINGER_MS);
+  if (!settled && waited < LINGER_MAX_MS) return;
+  if (!settled && opt.verbose) {
+    clear_progress();
+    fprintf(stderr, "toucat: leaving with %u connection(s) still closing\n", st.connections);
+  }
+  uv_timer_stop(t);
+  tou_close((tou_handle_t *)&ep, on_ep_closed);
+}
+
 static void finish(int code) {
   if (exiting) return;
   exiting = true;
   if (code > exit_code) exit_code = code;
-  tou_close((tou_handle_t *)&ep, on_ep_closed);
   if (opt.status_every > 0) uv_timer_stop(&status_timer);
   uv_timer_stop(&progress_timer);
+  linger_start = now_us();
+  uv_timer_init(loop, &linger_timer);
+  uv_timer_start(&linger_timer, on_linger, 0, 50);
 }
 
 static void on_conn_closed(tou_handle_t *h) {
@@ -205,9 +235,10 @@ static void conn_close(conn_t *c) {
 }
 
 static void maybe_done(conn_t *c) {
-  /* In -k mode there is no stdin side: a peer's EOF ends the connection. */
-  bool our_side_done = opt.keep ? c->shut_done || c->shut.handle != NULL : c->shut_done;
-  if (c->peer_eof && our_side_done) conn_close(c);
+  /* Both directions finished: the peer's EOF read, our FIN queued after all
+   * our data. Its acknowledgment is awaited in the background (see
+   * finish()). */
+  if (c->peer_eof && c->shut.handle != NULL) conn_close(c);
 }
 
 /* ---- stdin -> peer ---- */

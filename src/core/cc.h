@@ -34,6 +34,11 @@ typedef struct tou_cc_ack {
   uint64_t rtt_us;          /* RTT sample carried by this ACK, 0 when none */
   uint64_t srtt_us;         /* smoothed RTT after this ACK, 0 before the first sample */
   uint64_t min_rtt_us;      /* windowed minimum RTT, 0 before the first sample */
+  /* The sender had data waiting that neither the application nor the
+   * peer's window held back (only cwnd or pacing did): cwnd may grow even
+   * if pacing kept the flight below it. */
+  bool backlogged;
+  uint64_t delivered;       /* bytes delivered so far (cumulative), for round trips */
 } tou_cc_ack_t;
 
 typedef struct tou_cc_ops {
@@ -72,6 +77,19 @@ typedef struct tou_cc_cubic {
   double cwnd_frac;   /* sub-byte growth not yet applied to cwnd */
 } tou_cc_cubic_t;
 
+/* HyStart++ (RFC 9406) state, shared by every algorithm's slow start. */
+typedef struct tou_cc_hystart {
+  bool round_valid;
+  uint64_t round_end;        /* delivered count that ends the current round */
+  uint64_t last_round_min;   /* lastRoundMinRTT; UINT64_MAX = none */
+  uint64_t cur_round_min;    /* currentRoundMinRTT */
+  uint32_t samples;          /* rttSampleCount */
+  bool in_css;               /* Conservative Slow Start */
+  uint64_t css_baseline_min; /* cssBaselineMinRtt */
+  uint32_t css_rounds;
+  uint32_t exits;            /* slow starts ended by HyStart++ (statistics) */
+} tou_cc_hystart_t;
+
 struct tou_cc {
   const tou_cc_ops_t *ops;
   uint32_t mss;
@@ -81,6 +99,7 @@ struct tou_cc {
   /* Counters for statistics. */
   uint32_t congestion_events;
   uint32_t rto_events;
+  tou_cc_hystart_t hystart;
   union {
     tou_cc_newreno_t newreno;
     tou_cc_cubic_t cubic;
@@ -101,7 +120,7 @@ static inline bool tou_cc_in_slow_start(const tou_cc_t *cc) { return cc->cwnd < 
 
 /* Data was delivered. Grows cwnd unless in recovery or the sender was not
  * using its window (RFC 7661 spirit: an application-limited sender must not
- * inflate cwnd it never tested). */
+ * inflate cwnd it never tested) unless ack->backlogged. */
 void tou_cc_on_ack(tou_cc_t *cc, const tou_cc_ack_t *ack);
 /* Loss detected outside recovery: reduce once and enter recovery. Ignored
  * while already in recovery. */
@@ -118,8 +137,12 @@ double tou_cc_cubic_window(const tou_cc_t *cc, double t);
 
 /* Helpers shared by the algorithms. */
 /* Slow start with appropriate byte counting (RFC 3465, L = 2): cwnd grows by
- * the bytes delivered, at most 2 SMSS per ACK, never beyond ssthresh. */
-void tou_cc_slow_start(tou_cc_t *cc, uint32_t acked);
+ * the bytes delivered, at most 2 SMSS per ACK, never beyond ssthresh; and
+ * HyStart++ (RFC 9406): when the round's minimum RTT rises by
+ * clamp(lastRoundMinRTT/8, 4 ms, 16 ms) over 8+ samples, growth drops to a
+ * quarter (Conservative Slow Start) and after 5 such rounds slow start ends
+ * (ssthresh = cwnd), instead of overshooting into a burst of losses. */
+void tou_cc_slow_start(tou_cc_t *cc, const tou_cc_ack_t *ack);
 /* Sets cwnd, clamped to [1 SMSS, TOU_CC_MAX_CWND]. */
 void tou_cc_set_cwnd(tou_cc_t *cc, uint64_t cwnd);
 

@@ -12,8 +12,8 @@
  * - fast convergence (4.7) is on;
  * - after an RTO (4.8) and after the first slow start (4.10) the next
  *   congestion-avoidance stage starts with W_max = cwnd and K = 0;
- * - HyStart++ (RFC 9406) is NOT implemented: slow start is RFC 5681 with
- *   RFC 3465 byte counting, ended by loss or ssthresh;
+ * - slow start is the shared one of cc.c: RFC 5681 with RFC 3465 byte
+ *   counting and HyStart++ (RFC 9406);
  * - double arithmetic (IEEE 754, no fast-math) with cbrt(): deterministic on
  *   a given platform; sub-byte growth is carried in cwnd_frac. */
 #include <math.h>
@@ -70,7 +70,7 @@ static void add_bytes(tou_cc_t *cc, double inc) {
 static void cubic_on_ack(tou_cc_t *cc, const tou_cc_ack_t *ack) {
   tou_cc_cubic_t *s = &cc->u.cubic;
   if (tou_cc_in_slow_start(cc)) {
-    tou_cc_slow_start(cc, ack->acked);
+    tou_cc_slow_start(cc, ack);
     return;
   }
   if (!s->epoch_valid) start_epoch(cc, ack->now);

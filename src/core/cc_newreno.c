@@ -20,7 +20,7 @@ static void newreno_init(tou_cc_t *cc, uint64_t now) {
 
 static void newreno_on_ack(tou_cc_t *cc, const tou_cc_ack_t *ack) {
   if (tou_cc_in_slow_start(cc)) {
-    tou_cc_slow_start(cc, ack->acked);
+    tou_cc_slow_start(cc, ack);
     return;
   }
   /* RFC 3465 congestion avoidance: +1 SMSS once a full cwnd of bytes has

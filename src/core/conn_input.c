@@ -193,6 +193,7 @@ static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     uint32_t skip = c->rcv_nxt - seq;
     if (skip >= n) {
       c->stats.dup_segs_received++;
+      conn_rec_on_dup_data(c, seg->seq, seg->payload_len); /* DSACK, RFC 2883 */
       c->ack_pending = true;
       conn_want_output(c);
       return;
@@ -205,6 +206,7 @@ static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     if (off >= room) return;
     if (n > room - off) n = room - off;
   }
+  conn_rec_on_data(c, seq, n); /* SACK block order, DSACK (RFC 2018, 2883) */
   int adv = recvbuf_write(&c->rb, off, p, n);
   if (adv > 0) {
     c->rcv_nxt += (tou_seq_t)adv;
@@ -246,7 +248,10 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   if (!seq_acceptable(c, seg)) {
     /* Not acceptable: ACK to resynchronise, e.g. a retransmitted FIN whose
      * ACK was lost, or data we already have. */
-    if (seg->payload_len > 0) c->stats.dup_segs_received++;
+    if (seg->payload_len > 0) {
+      c->stats.dup_segs_received++;
+      conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
+    }
     c->ack_pending = true;
     conn_want_output(c);
     return;

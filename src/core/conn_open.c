@@ -43,16 +43,7 @@ void conn_set_options(tou_conn_t *c, tou_options_t *o, uint64_t now, bool syn) {
     o->ts_val = (uint32_t)(now / 1000) + c->ts_offset;
     o->ts_ecr = c->ts_recent;
   }
-  const tou_recv_range_t *r;
-  unsigned n = recvbuf_ranges(&c->rb, &r);
-  if (c->sack_ok && n > 0) {
-    o->present |= TOU_OPT_SACK;
-    o->sack_count = (uint8_t)(n < TOU_WIRE_MAX_SACK ? n : TOU_WIRE_MAX_SACK);
-    for (unsigned i = 0; i < o->sack_count; i++) {
-      o->sack[i].left = c->rcv_nxt + r[i].start;
-      o->sack[i].right = c->rcv_nxt + r[i].end;
-    }
-  }
+  if (c->sack_ok) conn_rec_sack_option(c, o); /* RFC 2018 order, RFC 2883 DSACK */
 }
 
 /* What the peer's SYN offers decides what is used: an option works only if

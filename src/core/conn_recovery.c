@@ -132,6 +132,24 @@ void conn_rec_on_sent(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) 
   tou_pacer_on_send(&r->pacer, len, now);
 }
 
+/* RFC 7323 4.1 (RTTM): our TSval clock is milliseconds plus a random
+ * per-connection offset (conn_open.c); the echo tells when the segment that
+ * triggered this ACK left. 0 when there is no usable echo. */
+static uint64_t timestamp_rtt(const tou_conn_t *c, const tou_segment_t *seg, uint64_t now) {
+  if (!c->ts_ok || !(seg->opts.present & TOU_OPT_TIMESTAMP)) return 0;
+  uint32_t now_ms = (uint32_t)(now / 1000) + c->ts_offset;
+  uint32_t rtt_ms = now_ms - seg->opts.ts_ecr;
+  if (rtt_ms > 60u * 1000) return 0; /* a stale or forged echo */
+  return rtt_ms ? (uint64_t)rtt_ms * 1000 : 500; /* half a tick for "under 1 ms" */
+}
+
+/* Unsent data the peer's window would take: only cwnd or pacing hold it. */
+static bool backlogged(const tou_conn_t *c) {
+  size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
+  if (off >= sendbuf_len(&c->sb)) return false;
+  return (uint64_t)(c->snd_nxt - c->snd_una) + c->snd_mss <= c->snd_wnd;
+}
+
 /* RFC 5681 section 2: a duplicate ACK acknowledges nothing new, carries no
  * data, SYN or FIN, leaves the window unchanged, while data is outstanding. */
 static bool is_dupack(const tou_conn_t *c, const tou_segment_t *seg) {
@@ -164,6 +182,15 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   tou_sb_ack_t a;
   if (tou_sb_on_ack(&r->sb, seg->ack, blocks, nblocks, tou_rtt_min(&c->rtt), now, &a) != TOU_OK)
     return;
+  if (!a.has_rtt && a.newly_acked) {
+    /* Karn's rule left no sample (everything ACKed was retransmitted, as
+     * after an RTO): RFC 7323 RTTM from the echoed timestamp instead. */
+    uint64_t ts = timestamp_rtt(c, seg, now);
+    if (ts) {
+      a.has_rtt = true;
+      a.rtt_us = ts;
+    }
+  }
   if (a.has_rtt) conn_rtt_sample(c, now, a.rtt_us);
   uint64_t srtt = tou_rtt_srtt(&c->rtt), min_rtt = tou_rtt_min(&c->rtt);
 
@@ -172,7 +199,8 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   congestion_response(c, now, &ra, a.prior_in_flight);
   tou_cc_ack_t ca = {.now = now, .acked = a.newly_acked + a.newly_sacked,
                      .prior_in_flight = a.prior_in_flight, .rtt_us = a.has_rtt ? a.rtt_us : 0,
-                     .srtt_us = srtt, .min_rtt_us = min_rtt};
+                     .srtt_us = srtt, .min_rtt_us = min_rtt, .backlogged = backlogged(c),
+                     .delivered = r->sb.delivered};
   tou_cc_on_ack(&r->cc, &ca);
   mirror_cwnd(c);
   tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, srtt), now);
@@ -269,4 +297,79 @@ void conn_rec_fill_info(const tou_conn_t *c, tou_conn_info_t *info) {
   info->delivery_rate = st->delivery_rate;
   info->tlp_probes = r->rack.tlp_probes;
   info->min_rtt_us = tou_rtt_min(&c->rtt);
+}
+
+/* ---- receiver: SACK and DSACK generation ------------------------------- */
+
+/* The out-of-order range holding seq, if any. */
+static bool range_holding(const tou_conn_t *c, tou_seq_t seq, tou_sack_block_t *out) {
+  if (seq_lt(seq, c->rcv_nxt)) return false;
+  uint32_t off = seq - c->rcv_nxt;
+  const tou_recv_range_t *r;
+  unsigned n = recvbuf_ranges(&c->rb, &r);
+  for (unsigned i = 0; i < n; i++) {
+    if (off >= r[i].start && off < r[i].end) {
+      out->left = c->rcv_nxt + r[i].start;
+      out->right = c->rcv_nxt + r[i].end;
+      return true;
+    }
+  }
+  return false;
+}
+
+void conn_rec_on_data(tou_conn_t *c, tou_seq_t seq, size_t len) {
+  conn_rec_t *r = &c->rec;
+  if (len == 0 || seq == c->rcv_nxt) return; /* in order: no SACK block for it */
+  tou_sack_block_t b;
+  if (range_holding(c, seq, &b) && seq_leq(seq + (tou_seq_t)len, b.right)) {
+    conn_rec_on_dup_data(c, seq, len); /* already held out of order */
+    return;
+  }
+  /* Most recent first; drop the oldest remembered edge. */
+  unsigned n = r->sack_nrecent < TOU_WIRE_MAX_SACK ? r->sack_nrecent : TOU_WIRE_MAX_SACK - 1;
+  for (unsigned i = n; i > 0; i--) r->sack_recent[i] = r->sack_recent[i - 1];
+  r->sack_recent[0] = seq;
+  r->sack_nrecent = n + 1;
+}
+
+void conn_rec_on_dup_data(tou_conn_t *c, tou_seq_t seq, size_t len) {
+  if (len == 0) return;
+  c->rec.dsack_pending = true;
+  c->rec.dsack.left = seq;
+  c->rec.dsack.right = seq + (tou_seq_t)len;
+}
+
+static bool add_block(tou_options_t *o, tou_sack_block_t b) {
+  for (unsigned i = 0; i < o->sack_count; i++)
+    if (o->sack[i].left == b.left && o->sack[i].right == b.right) return false;
+  if (o->sack_count == TOU_WIRE_MAX_SACK) return false;
+  o->sack[o->sack_count++] = b;
+  return true;
+}
+
+void conn_rec_sack_option(tou_conn_t *c, tou_options_t *o) {
+  conn_rec_t *r = &c->rec;
+  o->sack_count = 0;
+  if (r->dsack_pending) {
+    /* RFC 2883: the duplicate first, in one ACK only. */
+    o->sack[o->sack_count++] = r->dsack;
+    r->dsack_pending = false;
+  }
+  /* Recent edges, pruned of those whose range has been delivered. */
+  unsigned keep = 0;
+  for (unsigned i = 0; i < r->sack_nrecent; i++) {
+    tou_sack_block_t b;
+    if (!range_holding(c, r->sack_recent[i], &b)) continue;
+    r->sack_recent[keep++] = r->sack_recent[i];
+    add_block(o, b);
+  }
+  r->sack_nrecent = keep;
+  /* Then the highest remaining ranges: the sender learns about new data. */
+  const tou_recv_range_t *rg;
+  unsigned n = recvbuf_ranges(&c->rb, &rg);
+  for (unsigned i = n; i > 0 && o->sack_count < TOU_WIRE_MAX_SACK; i--) {
+    tou_sack_block_t b = {c->rcv_nxt + rg[i - 1].start, c->rcv_nxt + rg[i - 1].end};
+    add_block(o, b);
+  }
+  if (o->sack_count) o->present |= TOU_OPT_SACK;
 }

@@ -38,6 +38,12 @@ typedef struct conn_rec {
   bool tlp_new_owed;    /* a TLP may send one new segment beyond cwnd */
   bool tlp_rtx_owed;    /* a TLP retransmits the last segment */
   unsigned rtos;        /* consecutive RTOs without progress */
+  /* Receiver: SACK block recency (left edges, most recent first) and a
+   * pending DSACK. */
+  tou_seq_t sack_recent[TOU_WIRE_MAX_SACK];
+  unsigned sack_nrecent;
+  bool dsack_pending;
+  tou_sack_block_t dsack;
 } conn_rec_t;
 
 /* conn_new: choose the algorithm (cfg->cc_algorithm). */
@@ -68,6 +74,17 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now);
 
 uint64_t conn_rec_deadline(const tou_conn_t *c);
 void conn_rec_on_timer(tou_conn_t *c, uint64_t now);
+
+/* Receiver side. In-window data [seq, seq+len) is about to be stored
+ * (seq >= RCV.NXT): remembered for the order of SACK blocks, or reported as
+ * a duplicate when already held out of order. */
+void conn_rec_on_data(tou_conn_t *c, tou_seq_t seq, size_t len);
+/* Data entirely below RCV.NXT arrived again: report it once (DSACK). */
+void conn_rec_on_dup_data(tou_conn_t *c, tou_seq_t seq, size_t len);
+/* Fills the SACK option of an outgoing ACK: a pending DSACK first, then the
+ * block holding the most recently received segment, then the most recently
+ * reported ones, then the highest others (RFC 2018 section 4). */
+void conn_rec_sack_option(tou_conn_t *c, tou_options_t *o);
 
 /* Adds the recovery figures to a tou_conn_info_t. */
 void conn_rec_fill_info(const tou_conn_t *c, tou_conn_info_t *info);

@@ -9,6 +9,9 @@ void tou_rack_init(tou_rack_t *r, bool sack) {
   r->reo_deadline = NEVER;
 }
 
+static void restart_on_lost_retransmission(tou_rack_t *r, const tou_scoreboard_t *sb,
+                                           uint64_t srtt_us, uint64_t now, tou_rack_ack_t *out);
+
 static bool sent_after(uint64_t t1, tou_seq_t end1, uint64_t t2, tou_seq_t end2) {
   return t1 > t2 || (t1 == t2 && seq_gt(end1, end2));
 }
@@ -30,6 +33,7 @@ uint64_t tou_rack_reo_wnd(const tou_rack_t *r, const tou_scoreboard_t *sb, uint6
 uint32_t tou_rack_detect_loss(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt_us,
                               uint64_t min_rtt_us, uint64_t now) {
   r->reo_deadline = NEVER;
+  r->lost_retrans = 0;
   if (!r->sack || !r->valid) return 0;
   uint64_t reo_wnd = tou_rack_reo_wnd(r, sb, srtt_us, min_rtt_us);
   uint32_t lost = 0;
@@ -43,7 +47,11 @@ uint32_t tou_rack_detect_loss(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt
     if (!sent_after(r->xmit_us, r->end_seq, s->xmit_us, s->seq + s->len)) continue;
     uint64_t deadline = s->xmit_us + r->rtt_us + reo_wnd;
     if (deadline <= now) {
-      if (tou_sb_mark_lost(sb, s)) lost++;
+      bool was_retrans = (s->flags & TOU_SB_RETRANS_OUT) != 0;
+      if (tou_sb_mark_lost(sb, s)) {
+        lost++;
+        if (was_retrans) r->lost_retrans++;
+      }
     } else if (deadline > latest) {
       latest = deadline;
     }
@@ -53,9 +61,11 @@ uint32_t tou_rack_detect_loss(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt
   return lost;
 }
 
-static void enter_fast_recovery(tou_rack_t *r, const tou_scoreboard_t *sb, tou_rack_ack_t *out) {
+static void enter_fast_recovery(tou_rack_t *r, const tou_scoreboard_t *sb, uint64_t now,
+                                tou_rack_ack_t *out) {
   if (r->state != TOU_RECOVERY_OPEN) return; /* one response per episode */
   r->state = TOU_RECOVERY_FAST;
+  r->episode_us = now;
   r->recover = sb->snd_nxt;
   r->recover_valid = true;
   out->congestion_event = true;
@@ -112,7 +122,7 @@ static void tlp_on_ack(tou_rack_t *r, const tou_scoreboard_t *sb, const tou_sb_a
 
 /* RFC 5681 3.2 / RFC 6582 without SACK. */
 static void dupack_on_ack(tou_rack_t *r, tou_scoreboard_t *sb, const tou_sb_ack_t *a,
-                          bool is_dupack, tou_rack_ack_t *out) {
+                          bool is_dupack, uint64_t now, tou_rack_ack_t *out) {
   if (a->newly_acked) {
     r->dupacks = 0;
     /* RFC 6582 3.2 step 5: a partial ACK in recovery means the next hole
@@ -132,7 +142,7 @@ static void dupack_on_ack(tou_rack_t *r, tou_scoreboard_t *sb, const tou_sb_ack_
    * caused by segments of the previous episode (ack below recover). */
   if (r->recover_valid && seq_lt(sb->snd_una, r->recover)) return;
   if (tou_sb_mark_lost(sb, tou_sb_at(sb, 0))) out->newly_lost++;
-  enter_fast_recovery(r, sb, out);
+  enter_fast_recovery(r, sb, now, out);
 }
 
 void tou_rack_on_ack(tou_rack_t *r, tou_scoreboard_t *sb, const tou_sb_ack_t *a,
@@ -157,11 +167,25 @@ void tou_rack_on_ack(tou_rack_t *r, tou_scoreboard_t *sb, const tou_sb_ack_t *a,
   if (r->sack) {
     uint32_t lost = tou_rack_detect_loss(r, sb, srtt_us, min_rtt_us, now);
     out->newly_lost += lost;
-    if (lost) enter_fast_recovery(r, sb, out);
+    restart_on_lost_retransmission(r, sb, srtt_us, now, out);
+    if (lost) enter_fast_recovery(r, sb, now, out);
   } else {
-    dupack_on_ack(r, sb, a, is_dupack, out);
+    dupack_on_ack(r, sb, a, is_dupack, now, out);
   }
   if (sb->count == 0) r->reo_deadline = NEVER;
+}
+
+/* A retransmission sent in this fast recovery was lost too: the reduced
+ * window still overflows the path (typically after a slow-start
+ * overshoot), and the episode could otherwise never end. Respond again, at
+ * most once per round trip, by starting a new episode. */
+static void restart_on_lost_retransmission(tou_rack_t *r, const tou_scoreboard_t *sb,
+                                           uint64_t srtt_us, uint64_t now, tou_rack_ack_t *out) {
+  if (r->state != TOU_RECOVERY_FAST || r->lost_retrans == 0) return;
+  if (now - r->episode_us < (srtt_us ? srtt_us : 1)) return;
+  r->state = TOU_RECOVERY_OPEN;
+  out->recovery_exit = true;
+  enter_fast_recovery(r, sb, now, out);
 }
 
 void tou_rack_on_reorder_timer(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt_us,
@@ -169,7 +193,8 @@ void tou_rack_on_reorder_timer(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srt
   *out = (tou_rack_ack_t){0};
   uint32_t lost = tou_rack_detect_loss(r, sb, srtt_us, min_rtt_us, now);
   out->newly_lost = lost;
-  if (lost) enter_fast_recovery(r, sb, out);
+  restart_on_lost_retransmission(r, sb, srtt_us, now, out);
+  if (lost) enter_fast_recovery(r, sb, now, out);
 }
 
 uint64_t tou_rack_pto_deadline(const tou_rack_t *r, const tou_scoreboard_t *sb,

@@ -50,6 +50,8 @@ typedef struct tou_rack {
   tou_seq_t recover;    /* RFC 6582 "recover" */
   bool recover_valid;
   uint32_t dupacks;
+  uint64_t episode_us;  /* when the current fast recovery began */
+  uint32_t lost_retrans; /* retransmissions found lost by the last detection */
   /* Tail loss probe (RFC 8985 7). */
   bool tlp_pending;     /* TLP.end_seq is set */
   tou_seq_t tlp_end_seq;
@@ -60,7 +62,8 @@ typedef struct tou_rack {
 /* What an ACK means for congestion control. */
 typedef struct tou_rack_ack {
   bool congestion_event;   /* entered fast recovery: reduce once, then recovery */
-  bool recovery_exit;      /* the recovery point was reached (handled before a new event) */
+  bool recovery_exit;      /* the episode ended: recovery point reached, or restarted
+                            * because a retransmission was lost (handled before a new event) */
   bool tlp_loss_repaired;  /* a TLP retransmission repaired a loss: reduce, no recovery */
   uint32_t newly_lost;   /* segments marked lost by this ACK */
 } tou_rack_ack_t;

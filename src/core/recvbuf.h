@@ -12,7 +12,11 @@
 
 #include "core.h"
 
-#define TOU_RECVBUF_MAX_RANGES 16
+/* A drop-tail bottleneck overflowing in slow start loses every other
+ * segment for a while: each hole is a range, and data past the last range
+ * that fits is discarded (the sender then stalls until its RTO). 256 ranges
+ * (2 KiB) cover the overshoot of a 1-BDP queue at 100 Mbit/s x 40 ms. */
+#define TOU_RECVBUF_MAX_RANGES 256
 
 typedef struct tou_recv_range {
   uint32_t start, end; /* [start, end) offsets from RCV.NXT */

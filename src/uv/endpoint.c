@@ -206,6 +206,7 @@ static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c
   c->msl_us = (uint64_t)o->msl_ms * 1000;
   c->max_connections = o->max_connections;
   c->syn_backlog = o->syn_backlog;
+  c->cc_algorithm = o->congestion_control;
   c->seed = o->seed;
   if (o->trace) {
     c->trace = tou__trace_adapter;

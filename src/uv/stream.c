@@ -387,6 +387,13 @@ void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_strea
   info->segs_received = ci.segs_received;
   info->segs_retransmitted = ci.segs_retransmitted;
   info->timeouts = ci.timeouts;
+  info->congestion_control = ci.cc_algorithm;
+  info->min_rtt_us = (uint32_t)ci.min_rtt_us;
+  info->segs_lost = ci.segs_lost;
+  info->segs_sacked = ci.segs_sacked;
+  info->tlp_probes = ci.tlp_probes;
+  info->congestion_events = ci.congestion_events;
+  info->delivery_rate = ci.delivery_rate;
   if (s) {
     info->bytes_sent = s->bytes_sent;
     info->bytes_received = s->bytes_received;

@@ -254,6 +254,46 @@ static void endpoint_close_closes_streams(void **state) {
   assert_int_equal(shutdown_status, UV_ECANCELED);
 }
 
+/* Options: an unknown congestion control is refused; options the core does
+ * not take per stream say UV_ENOTSUP instead of being ignored. */
+static void options_are_checked(void **state) {
+  (void)state;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  tou_endpoint_options_t o;
+  h_options(&o);
+  o.congestion_control = "bogus";
+  tou_endpoint_t bad;
+  memset(&bad, 0, sizeof bad);
+  assert_int_equal(TOU(tou_endpoint_init(&loop, &bad, &o)), UV_EINVAL);
+
+  pair_t p;
+  tou_endpoint_options_t reno;
+  h_options(&reno);
+  reno.congestion_control = "newreno";
+  pair_open(&p, true, &reno);
+  connect_and_accept(&p);
+  tou_stream_info_t info;
+  assert_int_equal(TOU(tou_get_info(&p.client, &info)), 0);
+  assert_string_equal(info.congestion_control, "newreno");
+  assert_int_equal(info.state, TOU_STATE_ESTABLISHED);
+  assert_string_equal(TOU(tou_stream_state_name(info.state)), "ESTABLISHED");
+  assert_int_equal(TOU(tou_stream_nodelay(&p.client, 1)), UV_ENOTSUP);
+  assert_int_equal(TOU(tou_stream_keepalive(&p.client, 1, 60)), UV_ENOTSUP);
+  assert_int_equal(TOU(tou_stream_user_timeout(&p.client, 1000)), UV_ENOTSUP);
+  assert_int_equal(TOU(tou_stream_link_probe(&p.client, 1000, 5000)), UV_ENOTSUP);
+  assert_int_equal(TOU(tou_stream_buffer_sizes(&p.client, 1000, 1000)), UV_ENOTSUP);
+  assert_int_equal(TOU(tou_stream_congestion_control(&p.client, "cubic")), UV_ENOTSUP);
+  assert_int_equal(TOU(tou_stream_set_link_cb(&p.client, NULL)), UV_ENOTSUP);
+  tou_endpoint_stats_t st;
+  assert_int_equal(TOU(tou_endpoint_stats(&p.server_ep, &st)), 0);
+  assert_int_equal(st.streams, 1);
+  assert_true(st.datagrams_received > 0 && st.datagrams_sent > 0);
+  assert_true(st.socket_rcvbuf > 0);
+  pair_close(&p, true, true);
+  assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(connect_refused),
@@ -263,6 +303,7 @@ int main(void) {
       cmocka_unit_test(close_cancels_writes),
       cmocka_unit_test(close_during_connect),
       cmocka_unit_test(endpoint_close_closes_streams),
+      cmocka_unit_test(options_are_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

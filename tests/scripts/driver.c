@@ -393,7 +393,7 @@ static bool run_in(driver_t *d, const script_line_t *l) {
       s.opts.sack[i].right = d->ep_isn + (uint32_t)p->sack_right[i].v;
     }
   }
-  uint8_t buf[70000];
+  static uint8_t buf[70000]; /* single-threaded; the endpoint copies what it keeps */
   int n = tou_wire_encode(&s, buf, sizeof buf);
   if (n < 0) return failf(d, "cannot encode this segment: %s", tou_error_name(n));
   uint32_t end = s.seq + (uint32_t)len + ((s.flags & TOU_SYN) ? 1u : 0u) + ((s.flags & TOU_FIN) ? 1u : 0u);

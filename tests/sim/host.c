@@ -91,6 +91,8 @@ sim_host_t *sim_host_new(sim_t *sim, const char *name, const tou_addr_t *addr,
     h->cfg = *cfg;
   else
     tou_config_default(&h->cfg);
+  h->outbuf = malloc(SIM_MAX_DATAGRAM);
+  if (!h->outbuf) abort();
   h->auto_accept = true;
   h->print_trace = trace_enabled();
   h->last_timer_at = TOU_NEVER;
@@ -108,6 +110,7 @@ void sim_host_free(sim_host_t *h) {
     h->apps = a->next;
     free(a);
   }
+  free(h->outbuf);
   free(h);
 }
 
@@ -121,11 +124,13 @@ void sim_host_restart(sim_host_t *h) {
 }
 
 static void drain_output(sim_host_t *h) {
-  uint8_t buf[SIM_MAX_DATAGRAM];
+  /* One buffer per host rather than 64 KiB of stack per call (ASan makes
+   * large stack frames expensive). */
+  uint8_t *buf = h->outbuf;
   for (;;) {
     tou_addr_t to;
     memset(&to, 0, sizeof to);
-    int n = tou_ep_output(h->ep, sim_now(h->sim), &to, buf, sizeof buf);
+    int n = tou_ep_output(h->ep, sim_now(h->sim), &to, buf, SIM_MAX_DATAGRAM);
     if (n == 0) return;
     if (n < 0) {
       /* A negative return is a core bug or a resource limit; count it and

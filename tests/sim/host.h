@@ -53,6 +53,7 @@ struct sim_host {
   bool print_trace; /* TOU_SIM_TRACE */
   uint64_t last_timer_at;
   unsigned timer_spins;
+  uint8_t *outbuf; /* SIM_MAX_DATAGRAM bytes for tou_ep_output */
 };
 
 /* Creates a host at addr with cfg (NULL: tou_config_default). The trace and

@@ -72,7 +72,7 @@ size_t seglog_times(const seglog_t *log, const sim_flag_match_t *m, uint64_t *ou
 
 void world_inject(sim_world_t *w, uint64_t at, const tou_addr_t *from, const tou_addr_t *to,
                   const tou_segment_t *seg) {
-  uint8_t buf[SIM_MAX_DATAGRAM];
+  static uint8_t buf[SIM_MAX_DATAGRAM]; /* single-threaded; sim_inject copies it */
   int n = tou_wire_encode(seg, buf, sizeof buf);
   if (n < 0) {
     fprintf(stderr, "world: cannot encode injected segment: %s\n", tou_error_name(n));
