@@ -32,7 +32,10 @@
  *   fields: seq ack win len dcid scid urg; V is a number or "*" (any).
  *   seq/ack are RELATIVE, as in packetdrill: the endpoint's ISN is learned
  *   from each SYN it sends, the peer's ISN is fixed (PEER_ISN below).
- *   options: <mss 1444,sackOK,ts val * ecr 0,ws 7,sack 1:100>.
+ *   options: <mss 1444,sackOK,ts val * ecr 0,ws 7,sack 1:100>, and the
+ *   link probe <probe ask|answer|confirm [nonce V] [echo V]> where V may
+ *   also be "ep": the nonce of the last probe the endpoint sent. A probe
+ *   option is checked in outgoing segments only when listed.
  *   Outgoing: flags must match exactly (PSH only checked when written);
  *   seq/ack/win/urg only when written; len defaults to 0; a written <...>
  *   must list exactly the options present; cids are checked by default
@@ -94,6 +97,7 @@ typedef struct driver {
   bool ep_cid_known, ep_nxt_known;
   uint32_t peer_nxt, last_scid;
   bool sent_any;
+  uint64_t ep_probe_nonce; /* nonce of the last probe the endpoint sent ("ep") */
   /* observed */
   tou_state_t state;
   unsigned events;
@@ -234,7 +238,9 @@ static bool check_field(driver_t *d, const char *name, const script_field_t *f, 
 static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_t *g,
                           const char *seg) {
   if (!p->opts_given) return true;
-  uint32_t present = g->opts.present & ~(uint32_t)TOU_OPT_PROBE;
+  /* A probe option is checked only when the script lists one. */
+  uint32_t present = g->opts.present;
+  if (!(p->opts & TOU_OPT_PROBE)) present &= ~(uint32_t)TOU_OPT_PROBE;
   if (present != p->opts)
     return failf(d, "options differ (present 0x%x, script lists 0x%x)\n  endpoint sent: %s",
                  present, p->opts, seg);
@@ -247,6 +253,15 @@ static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_
       return false;
     if (!check_field(d, "sack right", &p->sack_right[i], (uint32_t)(g->opts.sack[i].right - PEER_ISN), seg))
       return false;
+  }
+  if (p->opts & TOU_OPT_PROBE) {
+    script_field_t phase = {.set = true, .v = p->probe_phase};
+    if (!check_field(d, "probe phase", &phase, g->opts.probe_phase, seg)) return false;
+    script_field_t nonce = p->probe_nonce, echo = p->probe_echo;
+    if (p->probe_nonce_ep) nonce.v = (int64_t)d->ep_probe_nonce;
+    if (p->probe_echo_ep) echo.v = (int64_t)d->ep_probe_nonce;
+    if (!check_field(d, "probe nonce", &nonce, (int64_t)g->opts.probe_nonce, seg)) return false;
+    if (!check_field(d, "probe echo", &echo, (int64_t)g->opts.probe_echo, seg)) return false;
   }
   if (p->sack_count != g->opts.sack_count && (p->opts & TOU_OPT_SACK))
     return failf(d, "%u SACK blocks, script expects %u\n  endpoint sent: %s",
@@ -322,6 +337,7 @@ static bool match_out(driver_t *d, const script_pkt_t *p, const out_seg_t *o) {
   if (!check_options(d, p, &g, seg)) return false;
   if (!check_payload(d, &g, rel_seq, seg)) return false;
   track_ep_nxt(d, &g);
+  if ((g.opts.present & TOU_OPT_PROBE) && g.opts.probe_nonce) d->ep_probe_nonce = g.opts.probe_nonce;
   return true;
 }
 
@@ -392,6 +408,11 @@ static bool run_in(driver_t *d, const script_line_t *l) {
       s.opts.sack[i].left = d->ep_isn + (uint32_t)p->sack_left[i].v;
       s.opts.sack[i].right = d->ep_isn + (uint32_t)p->sack_right[i].v;
     }
+    s.opts.probe_phase = (uint8_t)p->probe_phase;
+    s.opts.probe_nonce = p->probe_nonce_ep ? d->ep_probe_nonce
+                         : p->probe_nonce.set && !p->probe_nonce.any ? (uint64_t)p->probe_nonce.v : 0;
+    s.opts.probe_echo = p->probe_echo_ep ? d->ep_probe_nonce
+                        : p->probe_echo.set && !p->probe_echo.any ? (uint64_t)p->probe_echo.v : 0;
   }
   static uint8_t buf[70000]; /* single-threaded; the endpoint copies what it keeps */
   int n = tou_wire_encode(&s, buf, sizeof buf);
