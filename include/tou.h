@@ -276,6 +276,7 @@ typedef struct tou_endpoint_stats_s {
   uint64_t send_errors;      /* datagrams the socket refused (buffer full, ...) */
   uint64_t recv_errors;
   uint64_t batches_received; /* recvmmsg calls (or single receives) that returned data */
+  uint64_t send_batches;     /* sendmmsg batches (datagrams_sent / send_batches per call) */
   unsigned streams;          /* open tou_stream_t handles on this endpoint */
   unsigned accept_queue;     /* connections waiting for tou_accept() */
   int socket_sndbuf, socket_rcvbuf; /* as granted by the system */

@@ -277,6 +277,8 @@ void conn_rec_on_timer(tou_conn_t *c, uint64_t now) {
       case TOU_TLP_RETRANSMIT_LAST: r->tlp_rtx_owed = true; break;
       case TOU_TLP_NONE: break;
     }
+    /* RFC 8985 7.3: the RTO restarts after the probe. */
+    if (r->tlp_new_owed || r->tlp_rtx_owed) conn_arm_rtx(c, now);
     conn_want_output(c);
   }
 }

@@ -90,10 +90,11 @@ void conn_on_timer(tou_conn_t *c, uint64_t now) {
     conn_finish(c, now, TOU_ERR_TIMEDOUT);
     return;
   }
+  /* Loss recovery first: a tail loss probe due with the RTO replaces it. */
+  if (conn_rec_deadline(c) <= now) conn_rec_on_timer(c, now);
   if (c->rtx_at <= now) {
     c->rtx_at = TOU_NEVER;
     on_rtx_timeout(c, now);
   }
-  if (c->state != TOU_CLOSED && conn_rec_deadline(c) <= now) conn_rec_on_timer(c, now);
   if (c->state != TOU_CLOSED && conn_live_deadline(c) <= now) conn_live_on_timer(c, now);
 }

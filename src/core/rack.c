@@ -212,8 +212,9 @@ uint64_t tou_rack_pto_deadline(const tou_rack_t *r, const tou_scoreboard_t *sb,
     pto = 1000000; /* no RTT sample yet: 1 s */
   }
   uint64_t deadline = now + pto;
-  /* If the RTO would fire first, let it: no probe. */
-  return deadline < rto_deadline ? deadline : NEVER;
+  /* RFC 8985 7.2: if the RTO would fire sooner, the probe goes at the RTO
+   * time instead (and the RTO is re-armed after it). */
+  return deadline < rto_deadline ? deadline : rto_deadline;
 }
 
 tou_tlp_action_t tou_rack_on_pto(tou_rack_t *r, const tou_scoreboard_t *sb, bool new_data_ok) {

@@ -94,8 +94,9 @@ void tou_rack_on_reorder_timer(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srt
 
 /* RFC 8985 7.2: when the probe timeout should fire, or UINT64_MAX when no
  * TLP is allowed now (no SACK, recovery, a probe outstanding, nothing in
- * flight). rto_deadline: the RTO timer's absolute expiry; the PTO never
- * fires after it. Call after sending new data and after ACKs of new data. */
+ * flight). rto_deadline: the RTO timer's absolute expiry; a PTO that would
+ * come later is moved to it (the probe then replaces that RTO). Call after
+ * sending new data and after ACKs of new data. */
 uint64_t tou_rack_pto_deadline(const tou_rack_t *r, const tou_scoreboard_t *sb,
                                uint64_t srtt_us, uint64_t rto_deadline, uint64_t now);
 

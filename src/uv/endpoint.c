@@ -4,9 +4,7 @@
  * Receiving uses recvmmsg (libuv's UV_UDP_RECVMMSG: one 1.25 MiB buffer split
  * in 20 slots, so one system call brings up to 20 datagrams). The batch is
  * processed once, after the poll phase (uv_check), not per datagram.
- * Sending: libuv 1.44 has no public sendmmsg, so each datagram is one
- * uv_udp_try_send() (a direct sendmsg); when the socket buffer is full the
- * datagram is queued with uv_udp_send, bounded by TOU_UV_MAX_ASYNC_SENDS. */
+ * Sending is in send.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,84 +44,6 @@ void tou__addr_to_sockaddr(const tou_addr_t *a, struct sockaddr_storage *out) {
   memset(out, 0, sizeof *out);
   size_t n = a->len <= sizeof a->bytes ? a->len : sizeof a->bytes;
   memcpy(out, a->bytes, n);
-}
-
-/* ---- sending ---- */
-
-typedef struct async_send {
-  uv_udp_send_t req;
-  struct tou_endpoint_impl *impl;
-  size_t len;
-  uint8_t data[];
-} async_send_t;
-
-static void on_async_sent(uv_udp_send_t *req, int status) {
-  async_send_t *a = (async_send_t *)req;
-  struct tou_endpoint_impl *impl = a->impl;
-  impl->async_sends--;
-  if (status < 0) impl->stats.send_errors++;
-  free(a);
-  /* The socket drained: the core may have more to send. */
-  if (impl->async_sends == 0 && !(impl->handle->flags & TOU_F_CLOSING)) tou__pump(impl);
-}
-
-static void send_async(struct tou_endpoint_impl *impl, const struct sockaddr *to,
-                       const uint8_t *data, size_t len) {
-  async_send_t *a = malloc(sizeof *a + len);
-  if (!a) {
-    impl->stats.send_errors++;
-    return;
-  }
-  a->impl = impl;
-  a->len = len;
-  memcpy(a->data, data, len);
-  uv_buf_t buf = uv_buf_init((char *)a->data, (unsigned)len);
-  if (uv_udp_send(&a->req, &impl->udp, &buf, 1, to, on_async_sent) < 0) {
-    impl->stats.send_errors++;
-    free(a);
-    return;
-  }
-  impl->async_sends++;
-}
-
-static void send_datagram(struct tou_endpoint_impl *impl, const tou_addr_t *to,
-                          const uint8_t *data, size_t len) {
-  struct sockaddr_storage ss;
-  tou__addr_to_sockaddr(to, &ss);
-  const struct sockaddr *sa = (const struct sockaddr *)&ss;
-  if (impl->async_sends == 0) {
-    uv_buf_t buf = uv_buf_init((char *)data, (unsigned)len);
-    int r = uv_udp_try_send(&impl->udp, &buf, 1, sa);
-    if (r >= 0) {
-      impl->stats.datagrams_sent++;
-      impl->stats.bytes_sent += len;
-      return;
-    }
-    if (r != UV_EAGAIN) {
-      impl->stats.send_errors++;
-      return;
-    }
-  }
-  if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) {
-    impl->stats.send_errors++;
-    return;
-  }
-  impl->stats.datagrams_sent++;
-  impl->stats.bytes_sent += len;
-  send_async(impl, sa, data, len);
-}
-
-void tou__flush_output(struct tou_endpoint_impl *impl) {
-  if (!(impl->handle->flags & TOU_F_BOUND)) return;
-  uint64_t now = tou__now();
-  for (;;) {
-    /* Leave the rest in the core while the socket is backed up. */
-    if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) return;
-    tou_addr_t to;
-    int n = tou_ep_output(impl->core, now, &to, impl->send_buf, sizeof impl->send_buf);
-    if (n <= 0) return;
-    send_datagram(impl, &to, impl->send_buf, (size_t)n);
-  }
 }
 
 /* ---- receiving ---- */
@@ -237,11 +157,17 @@ TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
   tou_config_t cfg;
   config_from_options(&impl->opts, &cfg, impl);
   impl->core = tou_ep_new(&cfg, tou__now());
-  if (!impl->core) {
+  /* A datagram is at most a full header, options and one MSS of payload;
+   * endpoint replies (RST, version reject) are smaller. */
+  size_t max_datagram = (size_t)cfg.mss + TOU_WIRE_MAX_HEADER_LEN;
+  if (!impl->core || tou__send_batch_init(impl, max_datagram) != 0) {
+    int r = impl->core ? UV_ENOMEM : UV_EINVAL;
+    if (impl->core) tou_ep_free(impl->core);
+    tou__send_batch_free(impl);
     free(impl->recv_buf);
     free(impl);
     ep->impl = NULL;
-    return UV_EINVAL;
+    return r;
   }
   /* The handles are created at bind time (the socket's family is known
    * then); only the timer and the deferral handles exist before. */
@@ -420,6 +346,7 @@ static void on_uv_handle_closed(uv_handle_t *h) {
   tou_endpoint_t *ep = impl->handle;
   tou_ep_free(impl->core);
   free(impl->accept_ring);
+  tou__send_batch_free(impl);
   free(impl->recv_buf);
   free(impl);
   ep->impl = NULL;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "core.h"
 #include "tou.h"
@@ -16,6 +17,8 @@
  * the datagram is dropped (the core's retransmission recovers, as from a
  * router drop) and counted in send_errors. */
 #define TOU_UV_MAX_ASYNC_SENDS 256
+/* Datagrams gathered for one sendmmsg() (send.c). */
+#define TOU_UV_SEND_BATCH 32
 /* Callbacks of one stream delivered per dispatch round before others get a
  * turn (reads are looped at most this many times). */
 #define TOU_UV_READS_PER_ROUND 64
@@ -41,6 +44,14 @@ enum {
   TOU_P_OVER = 1u << 4,    /* connection ended: fail what is left */
   TOU_P_CLOSE = 1u << 5,   /* deliver cancellations, then close_cb */
   TOU_P_LINK = 1u << 6,    /* link state changed: link_cb */
+};
+
+struct tou_send_batch {
+  uint8_t *data;    /* TOU_UV_SEND_BATCH slots of slot_size bytes */
+  size_t slot_size; /* the largest datagram the core may produce */
+  struct iovec iov[TOU_UV_SEND_BATCH];
+  struct sockaddr_storage addrs[TOU_UV_SEND_BATCH];
+  void *msgs; /* struct mmsghdr[TOU_UV_SEND_BATCH] on Linux (send.c) */
 };
 
 struct tou_endpoint_impl {
@@ -71,7 +82,7 @@ struct tou_endpoint_impl {
   tou_endpoint_stats_t stats;
   uint8_t *recv_buf;
   size_t recv_buf_len;
-  uint8_t send_buf[TOU_UV_DGRAM_MAX];
+  struct tou_send_batch batch;
 };
 
 /* errors.c */
@@ -82,8 +93,12 @@ uint64_t tou__now(void);
 int tou__timer_init(struct tou_endpoint_impl *impl);
 void tou__timer_arm(struct tou_endpoint_impl *impl);
 
-/* endpoint.c */
+/* send.c */
 void tou__flush_output(struct tou_endpoint_impl *impl);
+int tou__send_batch_init(struct tou_endpoint_impl *impl, size_t max_datagram);
+void tou__send_batch_free(struct tou_endpoint_impl *impl);
+
+/* endpoint.c */
 void tou__sockaddr_to_addr(const struct sockaddr *sa, tou_addr_t *out);
 void tou__addr_to_sockaddr(const tou_addr_t *a, struct sockaddr_storage *out);
 void tou__pull_accepts(struct tou_endpoint_impl *impl);

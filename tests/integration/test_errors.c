@@ -254,6 +254,43 @@ static void endpoint_close_closes_streams(void **state) {
   assert_int_equal(shutdown_status, UV_ECANCELED);
 }
 
+/* Closing a stream and then its endpoint from inside a read callback: no
+ * callback runs inside either call, the stream's close callback comes before
+ * the endpoint's, and the FIN still leaves (the peer reads UV_EOF). */
+static int close_order[2], close_count;
+static void on_ordered_close(tou_handle_t *h) {
+  CB_ENTER();
+  close_order[close_count++] = h->type;
+}
+
+static void on_server_read_then_close(tou_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  CB_ENTER();
+  free(buf->base);
+  if (nread <= 0) return;
+  TOU_V(tou_close((tou_handle_t *)s, on_ordered_close));
+  TOU_V(tou_close((tou_handle_t *)&P->server_ep, on_ordered_close));
+  assert_int_equal(close_count, 0);
+}
+
+static void close_from_callbacks(void **state) {
+  (void)state;
+  pair_t p;
+  pair_open(&p, true, NULL);
+  connect_and_accept(&p);
+  close_count = 0;
+  assert_int_equal(TOU(tou_read_start(&p.server, h_alloc, on_server_read_then_close)), 0);
+  assert_int_equal(TOU(tou_read_start(&p.client, h_alloc, on_client_read)), 0);
+  uv_buf_t b = uv_buf_init("x", 1);
+  assert_int_equal(TOU(tou_try_write(&p.client, &b, 1)), 1);
+  h_run_until(&p.loop, &p.done, 5000);
+  assert_int_equal(p.read_status, UV_EOF);
+  while (close_count < 2) uv_run(&p.loop, UV_RUN_ONCE);
+  assert_int_equal(close_order[0], TOU_HANDLE_STREAM);
+  assert_int_equal(close_order[1], TOU_HANDLE_ENDPOINT);
+  tou_handle_t *hs[] = {(tou_handle_t *)&p.client, (tou_handle_t *)&p.client_ep};
+  h_close_and_drain(&p.loop, hs, 2);
+}
+
 /* Options: an unknown congestion control is refused; options the core does
  * not take per stream say UV_ENOTSUP instead of being ignored. */
 static void options_are_checked(void **state) {
@@ -303,6 +340,7 @@ int main(void) {
       cmocka_unit_test(close_cancels_writes),
       cmocka_unit_test(close_during_connect),
       cmocka_unit_test(endpoint_close_closes_streams),
+      cmocka_unit_test(close_from_callbacks),
       cmocka_unit_test(options_are_checked),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

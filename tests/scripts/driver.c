@@ -32,10 +32,10 @@
  *   fields: seq ack win len dcid scid urg; V is a number or "*" (any).
  *   seq/ack are RELATIVE, as in packetdrill: the endpoint's ISN is learned
  *   from each SYN it sends, the peer's ISN is fixed (PEER_ISN below).
- *   options: <mss 1444,sackOK,ts val * ecr 0,ws 7,sack 1:100>, and the
- *   link probe <probe ask|answer|confirm [nonce V] [echo V]> where V may
- *   also be "ep": the nonce of the last probe the endpoint sent. A probe
- *   option is checked in outgoing segments only when listed.
+ *   options: <mss 1444,sackOK,ts val * ecr 0,ws 7,sack 1:100>, and the link
+ *   probe <probe ask|answer|confirm [nonce V] [echo V|last]> ("echo last" is
+ *   the last probe nonce the endpoint sent; a probe the script does not list
+ *   is ignored by the option comparison).
  *   Outgoing: flags must match exactly (PSH only checked when written);
  *   seq/ack/win/urg only when written; len defaults to 0; a written <...>
  *   must list exactly the options present; cids are checked by default
@@ -96,8 +96,8 @@ typedef struct driver {
   uint32_t ep_isn, ep_cid, ep_nxt;
   bool ep_cid_known, ep_nxt_known;
   uint32_t peer_nxt, last_scid;
+  uint64_t last_probe_nonce; /* from the endpoint's last probe */
   bool sent_any;
-  uint64_t ep_probe_nonce; /* nonce of the last probe the endpoint sent ("ep") */
   /* observed */
   tou_state_t state;
   unsigned events;
@@ -238,7 +238,6 @@ static bool check_field(driver_t *d, const char *name, const script_field_t *f, 
 static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_t *g,
                           const char *seg) {
   if (!p->opts_given) return true;
-  /* A probe option is checked only when the script lists one. */
   uint32_t present = g->opts.present;
   if (!(p->opts & TOU_OPT_PROBE)) present &= ~(uint32_t)TOU_OPT_PROBE;
   if (present != p->opts)
@@ -255,13 +254,11 @@ static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_
       return false;
   }
   if (p->opts & TOU_OPT_PROBE) {
-    script_field_t phase = {.set = true, .v = p->probe_phase};
-    if (!check_field(d, "probe phase", &phase, g->opts.probe_phase, seg)) return false;
-    script_field_t nonce = p->probe_nonce, echo = p->probe_echo;
-    if (p->probe_nonce_ep) nonce.v = (int64_t)d->ep_probe_nonce;
-    if (p->probe_echo_ep) echo.v = (int64_t)d->ep_probe_nonce;
-    if (!check_field(d, "probe nonce", &nonce, (int64_t)g->opts.probe_nonce, seg)) return false;
-    if (!check_field(d, "probe echo", &echo, (int64_t)g->opts.probe_echo, seg)) return false;
+    if (!check_field(d, "probe phase", &p->probe_phase, g->opts.probe_phase, seg)) return false;
+    if (!check_field(d, "probe nonce", &p->probe_nonce, (int64_t)g->opts.probe_nonce, seg))
+      return false;
+    if (!check_field(d, "probe echo", &p->probe_echo, (int64_t)g->opts.probe_echo, seg))
+      return false;
   }
   if (p->sack_count != g->opts.sack_count && (p->opts & TOU_OPT_SACK))
     return failf(d, "%u SACK blocks, script expects %u\n  endpoint sent: %s",
@@ -336,8 +333,8 @@ static bool match_out(driver_t *d, const script_pkt_t *p, const out_seg_t *o) {
   if (!check_cids(d, p, &g, seg)) return false;
   if (!check_options(d, p, &g, seg)) return false;
   if (!check_payload(d, &g, rel_seq, seg)) return false;
+  if (g.opts.present & TOU_OPT_PROBE) d->last_probe_nonce = g.opts.probe_nonce;
   track_ep_nxt(d, &g);
-  if ((g.opts.present & TOU_OPT_PROBE) && g.opts.probe_nonce) d->ep_probe_nonce = g.opts.probe_nonce;
   return true;
 }
 
@@ -403,16 +400,17 @@ static bool run_in(driver_t *d, const script_line_t *l) {
     s.opts.wscale = (uint8_t)(p->wscale.set && !p->wscale.any ? p->wscale.v : 0);
     s.opts.ts_val = p->ts_val.set && !p->ts_val.any ? (uint32_t)p->ts_val.v : (uint32_t)(d->now / 1000);
     s.opts.ts_ecr = p->ts_ecr.set && !p->ts_ecr.any ? (uint32_t)p->ts_ecr.v : 0;
+    s.opts.probe_phase = (uint8_t)(p->probe_phase.set && !p->probe_phase.any ? p->probe_phase.v : 0);
+    s.opts.probe_nonce = p->probe_nonce.set && !p->probe_nonce.any ? (uint64_t)p->probe_nonce.v
+                                                                   : 0x5c1d5c1d5c1d5c1dull;
+    s.opts.probe_echo = p->probe_echo_last ? d->last_probe_nonce
+                        : p->probe_echo.set && !p->probe_echo.any ? (uint64_t)p->probe_echo.v
+                                                                  : 0;
     s.opts.sack_count = (uint8_t)p->sack_count;
     for (unsigned i = 0; i < p->sack_count; i++) {
       s.opts.sack[i].left = d->ep_isn + (uint32_t)p->sack_left[i].v;
       s.opts.sack[i].right = d->ep_isn + (uint32_t)p->sack_right[i].v;
     }
-    s.opts.probe_phase = (uint8_t)p->probe_phase;
-    s.opts.probe_nonce = p->probe_nonce_ep ? d->ep_probe_nonce
-                         : p->probe_nonce.set && !p->probe_nonce.any ? (uint64_t)p->probe_nonce.v : 0;
-    s.opts.probe_echo = p->probe_echo_ep ? d->ep_probe_nonce
-                        : p->probe_echo.set && !p->probe_echo.any ? (uint64_t)p->probe_echo.v : 0;
   }
   static uint8_t buf[70000]; /* single-threaded; the endpoint copies what it keeps */
   int n = tou_wire_encode(&s, buf, sizeof buf);

@@ -88,30 +88,6 @@ static bool parse_flags(parser_t *p, const char *w, uint8_t *flags) {
   return true;
 }
 
-/* "probe PHASE [nonce V] [echo V]" (the link probe, kind 30). */
-static bool parse_probe(parser_t *p, const char *phase, char **s, script_pkt_t *pkt) {
-  static const char *phases[] = {"ask", "answer", "confirm"};
-  pkt->opts |= TOU_OPT_PROBE;
-  for (unsigned i = 0; i < 3 && phase; i++)
-    if (strcmp(phase, phases[i]) == 0) pkt->probe_phase = TOU_PROBE_ASK + i;
-  if (!pkt->probe_phase) return fail(p, "probe: expected ask, answer or confirm");
-  char *k;
-  while ((k = word(s)) != NULL) {
-    char *v = word(s);
-    if (!v) return fail(p, "probe: '%s' needs a value", k);
-    bool nonce = strcmp(k, "nonce") == 0;
-    if (!nonce && strcmp(k, "echo") != 0) return fail(p, "probe: expected nonce/echo, got '%s'", k);
-    script_field_t *f = nonce ? &pkt->probe_nonce : &pkt->probe_echo;
-    if (strcmp(v, "ep") == 0) {
-      f->set = true;
-      *(nonce ? &pkt->probe_nonce_ep : &pkt->probe_echo_ep) = true;
-    } else if (!parse_field(p, k, v, f)) {
-      return false;
-    }
-  }
-  return true;
-}
-
 /* One option inside <...>: "mss 1444", "sackOK", "ts val 1 ecr 0", "ws 7",
  * "sack 1:100 200:300", "nop" (ignored). */
 static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
@@ -162,7 +138,30 @@ static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
     }
     return true;
   }
-  if (strcmp(name, "probe") == 0) return parse_probe(p, v1, &s, pkt);
+  if (strcmp(name, "probe") == 0) {
+    /* probe ask|answer|confirm|N [nonce V] [echo V|last] */
+    pkt->opts |= TOU_OPT_PROBE;
+    if (!v1) return fail(p, "probe needs a phase (ask answer confirm)");
+    pkt->probe_phase.set = true;
+    if (strcmp(v1, "ask") == 0) pkt->probe_phase.v = TOU_PROBE_ASK;
+    else if (strcmp(v1, "answer") == 0) pkt->probe_phase.v = TOU_PROBE_ANSWER;
+    else if (strcmp(v1, "confirm") == 0) pkt->probe_phase.v = TOU_PROBE_CONFIRM;
+    else if (!parse_field(p, "probe phase", v1, &pkt->probe_phase)) return false;
+    char *k;
+    while ((k = word(&s)) != NULL) {
+      char *v = word(&s);
+      if (!v) return fail(p, "probe: '%s' needs a value", k);
+      if (strcmp(k, "nonce") == 0) {
+        if (!parse_field(p, "probe nonce", v, &pkt->probe_nonce)) return false;
+      } else if (strcmp(k, "echo") == 0) {
+        if (strcmp(v, "last") == 0) pkt->probe_echo_last = true;
+        else if (!parse_field(p, "probe echo", v, &pkt->probe_echo)) return false;
+      } else {
+        return fail(p, "probe: expected nonce/echo, got '%s'", k);
+      }
+    }
+    return true;
+  }
   return fail(p, "unknown option '%s'", name);
 }
 

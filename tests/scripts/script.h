@@ -26,11 +26,8 @@ typedef struct script_pkt {
   script_field_t mss, wscale, ts_val, ts_ecr;
   unsigned sack_count;
   script_field_t sack_left[4], sack_right[4];
-  /* <probe ask|answer|confirm [nonce V] [echo V]>: V a number, "*", or
-   * "ep" = the nonce of the last probe the endpoint sent. */
-  unsigned probe_phase; /* TOU_PROBE_* (TOU_OPT_PROBE set in opts) */
-  script_field_t probe_nonce, probe_echo;
-  bool probe_nonce_ep, probe_echo_ep;
+  script_field_t probe_phase, probe_nonce, probe_echo;
+  bool probe_echo_last; /* "echo last": the last nonce the endpoint sent */
 } script_pkt_t;
 
 typedef enum script_kind {

@@ -258,8 +258,8 @@ static void pto_rules(void **state) {
   assert_int_equal(tou_rack_pto_deadline(&f.rack, &f.sb, f.srtt, NEVER, 0), 200 * MS);
   /* No SRTT yet: 1 s. */
   assert_int_equal(tou_rack_pto_deadline(&f.rack, &f.sb, 0, NEVER, 0), 1000 * MS);
-  /* The RTO would fire first: no probe. */
-  assert_int_equal(tou_rack_pto_deadline(&f.rack, &f.sb, f.srtt, 150 * MS, 0), NEVER);
+  /* The RTO would fire first: the probe goes at the RTO time instead. */
+  assert_int_equal(tou_rack_pto_deadline(&f.rack, &f.sb, f.srtt, 150 * MS, 0), 150 * MS);
   /* Not in recovery, not without SACK. */
   f.rack.state = TOU_RECOVERY_FAST;
   assert_int_equal(tou_rack_pto_deadline(&f.rack, &f.sb, f.srtt, NEVER, 0), NEVER);
@@ -356,6 +356,35 @@ static void rto_marks_first_and_expired(void **state) {
   assert_int_equal(f.rack.state, TOU_RECOVERY_OPEN);
 }
 
+/* A retransmission lost during fast recovery (the reduced window still
+ * overflows the path) starts a new episode: one more reduction, at most
+ * once per round trip. */
+static void lost_retransmission_restarts_episode(void **state) {
+  (void)state;
+  fixture_t f;
+  setup(&f, true);
+  send_n(&f, 10, 0, 0);
+  tou_rack_ack_t r = ack(&f, P(1), 2, 10, 110 * MS);
+  assert_true(r.congestion_event);
+  assert_int_equal(tou_sb_on_retransmit(&f.sb, P(1), 111 * MS), TOU_OK);
+  send_n(&f, 2, 120 * MS, 0); /* P11, P12 */
+  /* SACK of P11 at 300 ms: RACK.xmit_ts = 120 ms, rtt 180 ms; the
+   * retransmitted P1 (111 ms): 111 + 180 <= 300 -> lost again. */
+  r = ack_full(&f, P(1), 2, 11, 0, 0, false, 300 * MS);
+  assert_int_equal(r.newly_lost, 1);
+  assert_true(lost(&f, 1));
+  assert_true(r.recovery_exit);
+  assert_true(r.congestion_event);
+  assert_int_equal(f.rack.recover, P(13));
+  /* Lost again within the same round trip: no further response. */
+  assert_int_equal(tou_sb_on_retransmit(&f.sb, P(1), 301 * MS), TOU_OK);
+  send_n(&f, 1, 302 * MS, 0); /* P13 */
+  f.srtt = 200 * MS;
+  r = ack_full(&f, P(1), 2, 13, 0, 0, false, 490 * MS);
+  assert_int_equal(r.newly_lost, 1);
+  assert_false(r.congestion_event);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sack_of_2_to_10_marks_1_lost),
@@ -370,6 +399,7 @@ int main(void) {
       cmocka_unit_test(dupack_newreno_recovery),
       cmocka_unit_test(rto_without_sack_partial_acks),
       cmocka_unit_test(rto_marks_first_and_expired),
+      cmocka_unit_test(lost_retransmission_restarts_episode),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

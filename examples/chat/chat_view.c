@@ -1,0 +1,81 @@
+#include "chat_view.h"
+
+#include <stdarg.h>
+
+const char *chat_link_word(chat_link_t link) {
+  switch (link) {
+    case CHAT_LINK_CONNECTING: return "connecting";
+    case CHAT_LINK_CONNECTED: return "connected";
+    case CHAT_LINK_PROBING: return "probing";
+    case CHAT_LINK_SILENT: return "silent";
+    case CHAT_LINK_BACK: return "back";
+    case CHAT_LINK_CLOSED: return "closed";
+  }
+  return "unknown";
+}
+
+const char *chat_link_text(chat_link_t link) {
+  switch (link) {
+    case CHAT_LINK_CONNECTING: return "connecting ...";
+    case CHAT_LINK_CONNECTED: return "connected";
+    case CHAT_LINK_PROBING: return "can you hear me? ...";
+    case CHAT_LINK_SILENT: return "silent (no answer; your messages are kept and sent when it is back)";
+    case CHAT_LINK_BACK: return "back";
+    case CHAT_LINK_CLOSED: return "closed";
+  }
+  return "unknown";
+}
+
+size_t chat_sanitize(const char *in, size_t len, char *out, size_t cap) {
+  if (cap == 0) return 0;
+  size_t n = len < cap - 1 ? len : cap - 1;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)in[i];
+    out[i] = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
+  }
+  out[n] = '\0';
+  return n;
+}
+
+void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name) {
+  v->out = out;
+  v->events = events;
+  v->name = name;
+}
+
+void chat_view_event(chat_view_t *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs(v->events ? "EVENT " : "* ", v->out);
+  vfprintf(v->out, fmt, ap);
+  fputc('\n', v->out);
+  va_end(ap);
+  fflush(v->out);
+}
+
+void chat_view_message(chat_view_t *v, int incoming, const char *text, size_t len) {
+  char clean[4096];
+  chat_sanitize(text, len, clean, sizeof clean);
+  if (v->events)
+    fprintf(v->out, "%s %s\n", incoming ? "RECV" : "SENT", clean);
+  else
+    fprintf(v->out, "%s: %s\n", incoming ? "peer" : v->name, clean);
+  fflush(v->out);
+}
+
+void chat_view_link(chat_view_t *v, chat_link_t link) {
+  if (v->events)
+    fprintf(v->out, "EVENT link %s\n", chat_link_word(link));
+  else
+    fprintf(v->out, "[link: %s]\n", chat_link_text(link));
+  fflush(v->out);
+}
+
+void chat_view_line(chat_view_t *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(v->out, fmt, ap);
+  fputc('\n', v->out);
+  va_end(ap);
+  fflush(v->out);
+}

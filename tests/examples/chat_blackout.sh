@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Two chat peers through tou-netem with 10 % loss each way and a 10 s
+# blackout (2 s to 12 s after the first datagram). Both keep typing through
+# it. Every message must arrive exactly once and in order, and both sides
+# must report the link silent and then back.
+BUILD=$1
+. "$(dirname "$0")/lib.sh"
+N=30
+{ for i in $(seq 1 $N); do echo "+300 a-$i"; done; echo "/wait $N"; echo "/state"; echo "/quit"; } >"$WORK/a.script"
+{ for i in $(seq 1 $N); do echo "+300 b-$i"; done; echo "/state"; } >"$WORK/b.script"
+
+start b "$CHAT" --listen 0 --bind 127.0.0.1 --name b --script "$WORK/b.script" --timeout 45
+B=$LAST_PID
+wait_line "$WORK/b.log" '^EVENT listening' 5 || die "b did not start"
+netem_start netem "$(port_of "$WORK/b.log" '^EVENT listening')" --loss 10% --blackout 2:10 --seed 7
+start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --name a --script "$WORK/a.script" --timeout 45
+A=$LAST_PID
+
+wait_pid $A 50 || die "a did not finish"
+[ "$WAIT_STATUS" = 0 ] || die "a exited with $WAIT_STATUS"
+wait_pid $B 10 || die "b did not finish"
+[ "$WAIT_STATUS" = 0 ] || die "b exited with $WAIT_STATUS"
+
+# Exactly once, in order: the received list equals the sent list.
+for side in a:b b:a; do
+  from=${side%:*} to=${side#*:}
+  diff <(sed -n 's/^SENT //p' "$WORK/$from.log") <(sed -n 's/^RECV //p' "$WORK/$to.log") \
+    >"$WORK/diff" || die "messages $from -> $to differ: $(head -5 "$WORK/diff")"
+  [ "$(grep -c '^SENT ' "$WORK/$from.log")" = $N ] || die "$from did not send $N messages"
+done
+echo "ok: $N messages each way, once, in order, through loss and a 10 s blackout"
+
+# The link verdicts: silent, later back, on both sides.
+for side in a b; do
+  grep -E '^EVENT link (silent|back)' "$WORK/$side.log" | tr '\n' ' ' >"$WORK/$side.links"
+  grep -qE 'EVENT link silent .*EVENT link back' "$WORK/$side.links" ||
+    die "$side did not report silent then back (saw: $(cat "$WORK/$side.links"); $(grep -m1 'link-probe' "$WORK/$side.log"))"
+done
+echo "ok: both sides reported the link silent, then back"
+grep '^STATE' "$WORK/a.log" "$WORK/b.log"

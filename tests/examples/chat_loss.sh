@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Two chat peers through tou-netem with 10 % loss each way and a 3 s
+# blackout: every message arrives exactly once and in order, and the close
+# is the four-way close with the active closer in TIME_WAIT. (The 10 s
+# blackout with the silent/back verdicts is chat_blackout.sh.)
+BUILD=$1
+. "$(dirname "$0")/lib.sh"
+N=20
+{ for i in $(seq 1 $N); do echo "+100 from a, line $i"; done; echo "/wait $N"; echo "/quit"; } >"$WORK/a.script"
+{ for i in $(seq 1 $N); do echo "+100 from b, line $i"; done; } >"$WORK/b.script"
+
+start b "$CHAT" --listen 0 --bind 127.0.0.1 --script "$WORK/b.script" --timeout 40
+B=$LAST_PID
+wait_line "$WORK/b.log" '^EVENT listening' 5 || die "b did not start"
+netem_start netem "$(port_of "$WORK/b.log" '^EVENT listening')" --loss 10% --blackout 1:3 --seed 11
+start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --script "$WORK/a.script" --timeout 40 --linger 1000
+A=$LAST_PID
+
+wait_pid $A 45 || die "a did not finish"
+[ "$WAIT_STATUS" = 0 ] || die "a exited with $WAIT_STATUS"
+wait_pid $B 10 || die "b did not finish"
+[ "$WAIT_STATUS" = 0 ] || die "b exited with $WAIT_STATUS"
+for side in a:b b:a; do
+  from=${side%:*} to=${side#*:}
+  diff <(sed -n 's/^SENT //p' "$WORK/$from.log") <(sed -n 's/^RECV //p' "$WORK/$to.log") \
+    >"$WORK/diff" || die "messages $from -> $to differ: $(head -5 "$WORK/diff")"
+  [ "$(grep -c '^SENT ' "$WORK/$from.log")" = $N ] || die "$from did not send $N messages"
+done
+grep -q 'EVENT state FIN_WAIT_2 -> TIME_WAIT' "$WORK/a.log" || die "a (active closer) did not reach TIME_WAIT"
+grep -q 'EVENT state LAST_ACK -> CLOSED' "$WORK/b.log" || die "b (passive closer) did not go LAST_ACK -> CLOSED"
+echo "ok: $N messages each way through 10 % loss and a 3 s blackout; four-way close"
