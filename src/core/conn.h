@@ -70,6 +70,7 @@ struct tou_conn {
   tou_seq_t fin_rcv_seq;
   bool eof;            /* RCV.NXT passed the peer's FIN */
   uint32_t rcv_wnd_adv; /* window last advertised (bytes) */
+  uint64_t oow_ack_at;  /* last ACK sent for an unacceptable bare ACK */
 
   /* Negotiated in the handshake (RFC 7323, RFC 2018). */
   uint32_t snd_mss;          /* payload per segment we send */

@@ -55,6 +55,7 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
   }
   uint32_t w = conn_window_to_advertise(c);
   seg->window = (uint16_t)(w > 65535 ? 65535 : w);
+  c->rcv_wnd_adv = seg->window;
   conn_set_options(c, &seg->opts, now, true);
   c->syn_pending = false;
   c->ack_pending = false;
