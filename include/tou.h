@@ -364,22 +364,25 @@ TOU_EXTERN size_t tou_stream_get_write_queue_size(const tou_stream_t *stream);
 TOU_EXTERN int tou_stream_getpeername(const tou_stream_t *stream, struct sockaddr *name,
                                       int *namelen);
 
-/* Per-stream options. The core currently takes these settings per endpoint
- * (tou_endpoint_options_t) or not at all; the setters below report
- * UV_ENOTSUP until it takes them per stream, rather than ignoring them. */
+/* Per-stream options. Keepalive, user timeout and link probing are taken per
+ * stream; the other settings the core takes per endpoint
+ * (tou_endpoint_options_t) or not at all, and their setters report
+ * UV_ENOTSUP rather than ignoring them. */
 
 /* Disables Nagle on this stream. UV_ENOTSUP: use tou_endpoint_options_t.nodelay. */
 TOU_EXTERN int tou_stream_nodelay(tou_stream_t *stream, int enable);
-/* Keepalive probes after delay_s idle seconds. UV_ENOTSUP: the core has no
- * keepalive yet. */
+/* Keepalive probes after delay_s idle seconds (then every 75 s, 9 probes:
+ * the endpoint's defaults); the stream fails with UV_ETIMEDOUT when they go
+ * unanswered. UV_ENOTCONN before the stream is connected. */
 TOU_EXTERN int tou_stream_keepalive(tou_stream_t *stream, int enable, unsigned delay_s);
-/* RFC 5482 user timeout: fail the connection when sent data stays
- * unacknowledged for timeout_ms. UV_ENOTSUP: not in the core yet (only
- * tou_endpoint_options_t.data_retries bounds retransmission). */
+/* RFC 5482 user timeout: fail the connection (UV_ETIMEDOUT) when sent data
+ * stays unacknowledged for timeout_ms; 0 disables. UV_ENOTCONN before the
+ * stream is connected. */
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms);
-/* Link probing ("can you hear me?"): probe after idle_ms of silence, declare
- * the link silent after silent_ms without an answer. UV_ENOTSUP: not in the
- * core yet. */
+/* Link probing ("can you hear me?"): probe after idle_ms of silence while
+ * data is unacknowledged (0: never by itself), declare the link silent after
+ * silent_ms without an answer (0 keeps 5 s); while silent, probe every 60 s.
+ * A silent link does not end the stream. UV_ENOTCONN before connected. */
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, unsigned silent_ms);
 /* Per-stream send/receive buffer sizes. UV_ENOTSUP: use
  * tou_endpoint_options_t.send_buffer / recv_buffer. */
@@ -399,8 +402,8 @@ typedef enum tou_link_state {
 
 typedef void (*tou_link_cb)(tou_stream_t *stream, int link_state);
 
-/* Sets the callback for link-state changes (TOU_LINK_*). UV_ENOTSUP until the
- * core does link probing. */
+/* Sets the callback for link-state changes (TOU_LINK_*), called on the
+ * loop's thread whenever the state changes; NULL removes it. */
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *stream, tou_link_cb cb);
 
 /* Statistics of one stream (in the spirit of Linux TCP_INFO). */

@@ -52,6 +52,7 @@ typedef struct chat {
   int tcp_state;
 
   chat_link_t link;
+  bool link_probing; /* the core probes this stream */
   uint64_t last_heard_ms;
 
   out_msg_t *held_head, *held_tail; /* typed before the connection was up */
@@ -335,12 +336,17 @@ static void on_link(tou_stream_t *s, int state) {
 }
 
 /* "can you hear me? ...": shown while nothing has been heard for longer than
- * the probe idle time — the core is probing then. The verdicts silent and
- * back come from the core's link-state callback. */
+ * the probe idle time although something is expected — an answer to a probe
+ * (when the core probes) or an acknowledgment of data we sent. A healthy
+ * link answers a probe within a round trip, well inside the 250 ms margin.
+ * The verdicts silent and back come from the core's link-state callback. */
 static void on_tick(uv_timer_t *t) {
   chat_t *c = t->data;
   if (!c->established || c->finished) return;
-  if ((c->link == CHAT_LINK_CONNECTED || c->link == CHAT_LINK_BACK) &&
+  tou_stream_info_t info;
+  bool expecting = c->link_probing ||
+                   (tou_get_info(&c->stream, &info) == 0 && info.send_queued > 0);
+  if (expecting && (c->link == CHAT_LINK_CONNECTED || c->link == CHAT_LINK_BACK) &&
       now_ms() - c->last_heard_ms > c->opts.probe_idle_ms + 250)
     set_link(c, CHAT_LINK_PROBING);
 }
@@ -419,6 +425,7 @@ static void on_established(chat_t *c) {
   r = tou_stream_link_probe(&c->stream, c->opts.probe_idle_ms, c->opts.silent_ms);
   if (r == 0) r = tou_stream_set_link_cb(&c->stream, on_link);
   if (r < 0) chat_view_event(&c->view, "link-probe unavailable %s", uv_err_name(r));
+  c->link_probing = r == 0;
   uv_timer_start(&c->tick_timer, on_tick, 250, 250);
   flush_held(c);
   if (c->quitting) {
@@ -646,6 +653,7 @@ static int setup(chat_t *c) {
   eo.nodelay = 1; /* chat lines are small and wanted now */
   eo.trace = on_trace;
   eo.trace_arg = c;
+  if (c->opts.max_rto_ms) eo.max_rto_ms = c->opts.max_rto_ms;
   uint8_t seed[32];
   if (c->opts.seed) {
     for (size_t i = 0; i < sizeof seed; i++) seed[i] = (uint8_t)(c->opts.seed >> (8 * (i % 4)));
@@ -691,7 +699,7 @@ int main(int argc, char **argv) {
   }
   if (c->opts.script && load_script(c, c->opts.script) < 0) return 2;
   c->loop = uv_default_loop();
-  chat_view_init(&c->view, stdout, c->opts.events, c->opts.name);
+  chat_view_init(&c->view, stdout, c->opts.events, c->opts.name, c->opts.timestamps);
   line_framer_init(&c->peer_framer, c->peer_line, sizeof c->peer_line);
   line_framer_init(&c->input_framer, c->input_line, sizeof c->input_line);
   c->link = CHAT_LINK_CONNECTING;

@@ -22,6 +22,9 @@ void chat_cli_usage(FILE *f) {
         "                     /state /quit /abort and '/wait N' (N messages received)\n"
         "  --events           machine-readable log on stdout: EVENT ..., SENT ..., RECV ...\n"
         "  --trace            also print every segment sent and received\n"
+        "  --timestamps       prefix every output line with the time of day\n"
+        "  --max-rto MS       cap the retransmission timeout (default: tou's, 60 s), so\n"
+        "                     that a conversation resumes soon after an outage\n"
         "  --probe-idle MS    probe the link after MS ms of silence (default 1000)\n"
         "  --silent MS        declare the link silent after MS ms unanswered (default 5000)\n"
         "  --linger MS        stay in TIME_WAIT MS ms before exiting (default 2000)\n"
@@ -65,6 +68,8 @@ int chat_cli_parse(int argc, char **argv, chat_opts_t *o, char *err, size_t errc
       o->events = 1;
     } else if (!strcmp(a, "--trace")) {
       o->trace = 1;
+    } else if (!strcmp(a, "--timestamps")) {
+      o->timestamps = 1;
     } else if (a[0] == '-' && a[1] == '-' && a[2]) {
       if (!val) FAIL("%s needs a value", a);
       i++;
@@ -92,6 +97,9 @@ int chat_cli_parse(int argc, char **argv, chat_opts_t *o, char *err, size_t errc
         if (a[2] == 'p') o->probe_idle_ms = (unsigned)v;
         else if (a[2] == 's') o->silent_ms = (unsigned)v;
         else o->linger_ms = (unsigned)v;
+      } else if (!strcmp(a, "--max-rto")) {
+        if (parse_uint(val, 600000, &v) < 0 || v < 200) FAIL("bad --max-rto (200..600000): %s", val);
+        o->max_rto_ms = (unsigned)v;
       } else if (!strcmp(a, "--timeout")) {
         if (parse_uint(val, 86400, &v) < 0) FAIL("bad timeout: %s", val);
         o->timeout_s = (unsigned)v;

@@ -21,6 +21,8 @@ typedef struct chat_opts {
   const char *name;       /* shown before our lines in the human view */
   int events;             /* machine-readable event log on stdout */
   int trace;              /* print every segment, not only state changes */
+  int timestamps;         /* prefix each output line with the wall-clock time */
+  unsigned max_rto_ms;    /* 0: tou's default; an interactive app may want less */
   unsigned probe_idle_ms; /* link probe after this much silence */
   unsigned silent_ms;     /* no answer this long: the link is silent */
   unsigned linger_ms;     /* stay in TIME_WAIT this long before exiting */

@@ -1,6 +1,8 @@
 #include "chat_view.h"
 
 #include <stdarg.h>
+#include <time.h>
+#include <uv.h>
 
 const char *chat_link_word(chat_link_t link) {
   switch (link) {
@@ -37,15 +39,29 @@ size_t chat_sanitize(const char *in, size_t len, char *out, size_t cap) {
   return n;
 }
 
-void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name) {
+void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name, int timestamps) {
   v->out = out;
   v->events = events;
   v->name = name;
+  v->timestamps = timestamps;
+}
+
+/* Wall-clock time, so that two peers' logs can be merged by time. */
+static void stamp(chat_view_t *v) {
+  if (!v->timestamps) return;
+  uv_timeval64_t tv;
+  if (uv_gettimeofday(&tv) != 0) return;
+  time_t secs = (time_t)tv.tv_sec;
+  struct tm tm;
+  localtime_r(&secs, &tm);
+  fprintf(v->out, "%02d:%02d:%02d.%03d ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+          (int)(tv.tv_usec / 1000));
 }
 
 void chat_view_event(chat_view_t *v, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  stamp(v);
   fputs(v->events ? "EVENT " : "* ", v->out);
   vfprintf(v->out, fmt, ap);
   fputc('\n', v->out);
@@ -56,6 +72,7 @@ void chat_view_event(chat_view_t *v, const char *fmt, ...) {
 void chat_view_message(chat_view_t *v, int incoming, const char *text, size_t len) {
   char clean[4096];
   chat_sanitize(text, len, clean, sizeof clean);
+  stamp(v);
   if (v->events)
     fprintf(v->out, "%s %s\n", incoming ? "RECV" : "SENT", clean);
   else
@@ -64,6 +81,7 @@ void chat_view_message(chat_view_t *v, int incoming, const char *text, size_t le
 }
 
 void chat_view_link(chat_view_t *v, chat_link_t link) {
+  stamp(v);
   if (v->events)
     fprintf(v->out, "EVENT link %s\n", chat_link_word(link));
   else
@@ -74,6 +92,7 @@ void chat_view_link(chat_view_t *v, chat_link_t link) {
 void chat_view_line(chat_view_t *v, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  stamp(v);
   vfprintf(v->out, fmt, ap);
   fputc('\n', v->out);
   va_end(ap);

@@ -31,9 +31,10 @@ typedef struct chat_view {
   FILE *out;
   int events;       /* machine-readable log */
   const char *name; /* our name in the human view */
+  int timestamps;   /* prefix every line with the wall-clock time */
 } chat_view_t;
 
-void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name);
+void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name, int timestamps);
 /* An event: "EVENT <text>" in the log, "* <text>" for a person. */
 void chat_view_event(chat_view_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A message sent (incoming 0) or received (incoming 1). */

@@ -32,6 +32,7 @@ enum phase {
   PH_WAIT_ANSWER,  /* caller: offer sent */
   PH_CANDIDATES,   /* exchanging candidates */
   PH_WAIT_BYE,     /* callee: all candidates done */
+  PH_IN_CALL,      /* caller: --hold, the call is up */
   PH_INTERACTIVE,
   PH_CLOSING,
   PH_DONE,
@@ -56,6 +57,7 @@ typedef struct app {
   uv_loop_t *loop;
   struct sockaddr_storage server;
   unsigned candidates, linger_ms, timeout_s, probe_idle_ms, silent_ms;
+  unsigned hold_ms; /* caller: stay in the call this long before bye */
   int verbose;
   agent_t *agents;
   unsigned count, finished, failed;
@@ -124,6 +126,17 @@ static void send_candidates(agent_t *a) {
 static void finish_call(agent_t *a) {
   a->phase = PH_CLOSING;
   sconn_shutdown(&a->conn);
+}
+
+static void hang_up(agent_t *a) {
+  send_msg(a, sig_build_bye("hang up"));
+  say(a, "call complete");
+  finish_call(a);
+}
+
+static void on_hang_up(uv_timer_t *t) {
+  agent_t *a = t->data;
+  if (a->phase == PH_IN_CALL) hang_up(a);
 }
 
 static void check_candidate(agent_t *a, const sig_msg_t *m) {
@@ -199,10 +212,11 @@ static void on_call_message(agent_t *a, const sig_msg_t *m) {
       check_candidate(a, m);
       if (a->phase != PH_CANDIDATES || a->cand_recv < a->app->candidates) return;
     all_candidates:
-      if (a->role == ROLE_CALLER) {
-        send_msg(a, sig_build_bye("hang up"));
-        say(a, "call complete");
-        finish_call(a);
+      if (a->role == ROLE_CALLER && a->app->hold_ms) {
+        a->phase = PH_IN_CALL;
+        uv_timer_start(&a->linger, on_hang_up, a->app->hold_ms, 0);
+      } else if (a->role == ROLE_CALLER) {
+        hang_up(a);
       } else {
         a->phase = PH_WAIT_BYE;
       }
@@ -405,6 +419,7 @@ static void usage(FILE *f) {
         "  --role caller|callee  play one side of a call and check what arrives\n"
         "  --pairs N          run N calls at once (2N clients)\n"
         "  --candidates K     ICE candidates each side sends (default 3)\n"
+        "  --hold MS          caller: stay in the call MS ms before bye (default 0)\n"
         "  --timeout S        fail what has not finished after S s (default 30)\n"
         "  --linger MS        keep the socket MS ms after closing (default 1000)\n"
         "  --probe-idle MS, --silent MS   link probing (default 1000, 5000)\n"
@@ -447,6 +462,7 @@ int main(int argc, char **argv) {
       else if (!strcmp(a, "--candidates") && n <= 100) app->candidates = (unsigned)n;
       else if (!strcmp(a, "--timeout") && n > 0) app->timeout_s = (unsigned)n;
       else if (!strcmp(a, "--linger")) app->linger_ms = (unsigned)n;
+      else if (!strcmp(a, "--hold")) app->hold_ms = (unsigned)n;
       else if (!strcmp(a, "--probe-idle") && n > 0) app->probe_idle_ms = (unsigned)n;
       else if (!strcmp(a, "--silent") && n > 0) app->silent_ms = (unsigned)n;
       else {

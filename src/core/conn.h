@@ -13,6 +13,7 @@
 #include "conn_recovery.h"
 #include "core.h"
 #include "list.h"
+#include "liveness.h"
 #include "recvbuf.h"
 #include "rtt.h"
 #include "sendbuf.h"
@@ -70,6 +71,7 @@ struct tou_conn {
   tou_seq_t fin_rcv_seq;
   bool eof;            /* RCV.NXT passed the peer's FIN */
   uint32_t rcv_wnd_adv; /* window last advertised (bytes) */
+  uint64_t oow_ack_at;  /* last ACK sent for an unacceptable bare ACK */
 
   /* Negotiated in the handshake (RFC 7323, RFC 2018). */
   uint32_t snd_mss;          /* payload per segment we send */
@@ -96,6 +98,7 @@ struct tou_conn {
   conn_rec_t rec;          /* loss recovery, cwnd, pacing (conn_recovery.c) */
 
   tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
+  tou_live_t live;       /* keepalive, user timeout, link probe (liveness.h) */
 };
 
 /* conn.c */

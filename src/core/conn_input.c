@@ -236,6 +236,25 @@ static void fin_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   }
 }
 
+/* First check failed: ACK to resynchronise (a retransmitted FIN whose ACK
+ * was lost, data we already have). A bare ACK that is out of window gets
+ * at most one reply per OOW_ACK_INTERVAL_US: two ends that disagree would
+ * otherwise answer each other's ACKs forever (the "ACK war" of RFC 5961
+ * section 10; Linux's tcp_invalid_ratelimit). */
+#define OOW_ACK_INTERVAL_US 500000u
+static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->payload_len > 0) {
+    c->stats.dup_segs_received++;
+    conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
+  }
+  if (seg_len(seg) == 0) {
+    if (c->oow_ack_at != 0 && now - c->oow_ack_at < OOW_ACK_INTERVAL_US) return;
+    c->oow_ack_at = now;
+  }
+  c->ack_pending = true;
+  conn_want_output(c);
+}
+
 static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (seg->flags & TOU_RST) {
     rst_input(c, now, seg);
@@ -246,14 +265,7 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
     return;
   }
   if (!seq_acceptable(c, seg)) {
-    /* Not acceptable: ACK to resynchronise, e.g. a retransmitted FIN whose
-     * ACK was lost, or data we already have. */
-    if (seg->payload_len > 0) {
-      c->stats.dup_segs_received++;
-      conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
-    }
-    c->ack_pending = true;
-    conn_want_output(c);
+    unacceptable_input(c, now, seg);
     return;
   }
   if (!(seg->flags & TOU_ACK)) return;
@@ -266,6 +278,7 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
 
 void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   c->stats.segs_received++;
+  if (!conn_live_on_input(c, now, seg)) return; /* a link probe: handled there only */
   switch (c->state) {
     case TOU_SYN_SENT:
       conn_syn_sent_input(c, now, seg);
@@ -278,4 +291,5 @@ void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
       synchronized_input(c, now, seg);
       break;
   }
+  conn_live_after_input(c, now);
 }

@@ -55,6 +55,7 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
   }
   uint32_t w = conn_window_to_advertise(c);
   seg->window = (uint16_t)(w > 65535 ? 65535 : w);
+  c->rcv_wnd_adv = seg->window;
   conn_set_options(c, &seg->opts, now, true);
   c->syn_pending = false;
   c->ack_pending = false;
@@ -170,6 +171,7 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
       sent = true;
     }
   }
+  if (!sent) sent = conn_live_next_segment(c, now, seg); /* link probe, keepalive */
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
     sent = build_retransmit(c, now, seg, payload_buf, payload_cap);
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)

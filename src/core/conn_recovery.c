@@ -223,9 +223,13 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return;
   uint32_t flight = (uint32_t)tou_sb_in_flight(&r->sb);
-  r->rtos++;
-  /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
-  tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
+  /* A probe into a zero window (RFC 9293 3.8.6.1) that goes unanswered says
+   * nothing about congestion: the window is closed, not the path. */
+  if (c->snd_wnd > 0) {
+    r->rtos++;
+    /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
+    tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
+  }
   tou_rack_on_rto(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt), now);
   r->rto_rtx_owed = true;
   r->tlp_new_owed = r->tlp_rtx_owed = false;

@@ -293,6 +293,8 @@ void tou__stream_deliver(tou_stream_t *s, unsigned bits) {
     }
     if (!closing(s) && (bits & TOU_P_READ)) do_read(s);
     if (!closing(s) && (bits & TOU_P_SHUTDOWN)) deliver_shutdown(s);
+    if (!closing(s) && (bits & TOU_P_LINK) && s->link_cb && s->conn)
+      s->link_cb(s, (int)tou_conn_link_state(s->conn)); /* TOU_LS_* = TOU_LINK_* */
     if (!closing(s)) return;
   }
   if (!(bits & TOU_P_CLOSE)) {
@@ -430,18 +432,28 @@ TOU_EXTERN int tou_stream_nodelay(tou_stream_t *s, int enable) {
 }
 
 TOU_EXTERN int tou_stream_keepalive(tou_stream_t *s, int enable, unsigned delay_s) {
-  (void)enable, (void)delay_s;
-  return s ? UV_ENOTSUP : UV_EINVAL;
+  if (!s) return UV_EINVAL;
+  if (!s->conn) return UV_ENOTCONN;
+  tou_conn_set_keepalive(s->conn, tou__now(), enable != 0, (uint64_t)delay_s * 1000000, 0, 0);
+  tou__pump(impl_of(s));
+  return 0;
 }
 
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *s, unsigned timeout_ms) {
-  (void)timeout_ms;
-  return s ? UV_ENOTSUP : UV_EINVAL;
+  if (!s) return UV_EINVAL;
+  if (!s->conn) return UV_ENOTCONN;
+  tou_conn_set_user_timeout(s->conn, tou__now(), (uint64_t)timeout_ms * 1000);
+  tou__pump(impl_of(s));
+  return 0;
 }
 
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *s, unsigned idle_ms, unsigned silent_ms) {
-  (void)idle_ms, (void)silent_ms;
-  return s ? UV_ENOTSUP : UV_EINVAL;
+  if (!s) return UV_EINVAL;
+  if (!s->conn) return UV_ENOTCONN;
+  tou_conn_set_link_probe(s->conn, tou__now(), (uint64_t)idle_ms * 1000,
+                          (uint64_t)silent_ms * 1000, 0);
+  tou__pump(impl_of(s));
+  return 0;
 }
 
 TOU_EXTERN int tou_stream_buffer_sizes(tou_stream_t *s, unsigned send_bytes,
@@ -455,7 +467,12 @@ TOU_EXTERN int tou_stream_congestion_control(tou_stream_t *s, const char *name) 
   return s ? UV_ENOTSUP : UV_EINVAL;
 }
 
+_Static_assert((int)TOU_LS_HEARD == (int)TOU_LINK_HEARD && (int)TOU_LS_SILENT == (int)TOU_LINK_SILENT &&
+                   (int)TOU_LS_BACK == (int)TOU_LINK_BACK,
+               "core and public link states share their values");
+
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *s, tou_link_cb cb) {
-  (void)cb;
-  return s ? UV_ENOTSUP : UV_EINVAL;
+  if (!s) return UV_EINVAL;
+  s->link_cb = cb;
+  return 0;
 }

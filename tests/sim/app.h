@@ -45,6 +45,8 @@ typedef struct sim_app {
 
 /* Byte `offset` of pattern `id`. */
 uint8_t sim_pattern_byte(uint32_t id, uint64_t offset);
+/* Bytes offset .. offset+n-1 of pattern id into buf. */
+void sim_pattern_fill(uint32_t id, uint64_t offset, uint8_t *buf, size_t n);
 
 /* Active open from host h to peer with an app configured by cfg. Returns
  * NULL (and *err) when tou_ep_connect fails. */

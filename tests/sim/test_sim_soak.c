@@ -1,4 +1,4 @@
-/* Seeded soak of the whole lifecycle: 60 random worlds, each with random
+/* Seeded soak of the whole lifecycle: 200 random worlds, each with random
  * impairments (loss, bursts, jitter, reordering, duplication, corruption, a
  * bottleneck, sometimes a blackout), random amounts of data each way (0 to
  * 8 KB, the data path of this issue is minimal) and a random close order
@@ -11,7 +11,7 @@
 
 #define MS SIM_MS
 #define SEC SIM_SEC
-#define WORLDS 2000
+#define WORLDS 200
 
 static double uniform(sim_rng_t *r, double lo, double hi) {
   return lo + (hi - lo) * sim_rng_double(r);

@@ -302,6 +302,36 @@ static void rst_in_syn_rcvd_returns_to_listen(void **state) {
   pair_free(&p);
 }
 
+/* Bare ACKs outside the window are answered at most once per 500 ms, so
+ * two desynchronised ends cannot ping-pong ACKs at line rate. */
+static void out_of_window_bare_acks_are_rate_limited(void **state) {
+  (void)state;
+  pair_t p;
+  tou_conn_t *a, *b;
+  ctx_t *c = setup(&p, &a, &b, 1000);
+  for (int i = 0; i < 10; i++) {
+    tou_segment_t s = to_a(a, TOU_ACK, 1 << 30); /* far outside the window */
+    pair_inject(&p, 0, &p.addr[1], &s);
+    pair_pump_out(&p, 0);
+    p.qlen = 0;
+    p.now += 10 * MS;
+  }
+  assert_int_equal(sent_by(c, 0, TOU_ACK), 1);
+  p.now += 500 * MS;
+  tou_segment_t s = to_a(a, TOU_ACK, 1 << 30);
+  pair_inject(&p, 0, &p.addr[1], &s);
+  pair_pump_out(&p, 0);
+  assert_int_equal(sent_by(c, 0, TOU_ACK), 2);
+  /* Old data is always answered (it has length). */
+  tou_segment_t d = to_a(a, TOU_ACK | TOU_PSH, -2);
+  d.payload = (const uint8_t *)"ab";
+  d.payload_len = 2;
+  pair_inject(&p, 0, &p.addr[1], &d);
+  pair_pump_out(&p, 0);
+  assert_int_equal(sent_by(c, 0, TOU_ACK), 3);
+  teardown(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(exact_rst_resets),
@@ -315,6 +345,7 @@ int main(void) {
       cmocka_unit_test(segment_from_wrong_address_or_cid_is_not_the_connection),
       cmocka_unit_test(reset_generation_for_unknown_connection),
       cmocka_unit_test(rst_in_syn_rcvd_returns_to_listen),
+      cmocka_unit_test(out_of_window_bare_acks_are_rate_limited),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
