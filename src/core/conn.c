@@ -38,6 +38,7 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
   c->cwnd = 10 * c->snd_mss; /* RFC 6928 initial window until the cc module plugs in */
   c->ssthresh = UINT32_MAX;
   conn_rec_init(c, now);
+  conn_live_init(c, now);
   list_push_back(&ep->all, &c->all_link);
   ep_insert_conn(ep, c);
   ep->nconns++;

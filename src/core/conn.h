@@ -13,6 +13,7 @@
 #include "conn_recovery.h"
 #include "core.h"
 #include "list.h"
+#include "liveness.h"
 #include "recvbuf.h"
 #include "rtt.h"
 #include "sendbuf.h"
@@ -97,6 +98,7 @@ struct tou_conn {
   conn_rec_t rec;          /* loss recovery, cwnd, pacing (conn_recovery.c) */
 
   tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
+  tou_live_t live;       /* keepalive, user timeout, link probe (liveness.h) */
 };
 
 /* conn.c */

@@ -290,6 +290,7 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
 
 void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   c->stats.segs_received++;
+  if (!conn_live_on_input(c, now, seg)) return; /* a link probe: handled there only */
   switch (c->state) {
     case TOU_SYN_SENT:
       conn_syn_sent_input(c, now, seg);
@@ -302,4 +303,5 @@ void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
       synchronized_input(c, now, seg);
       break;
   }
+  conn_live_after_input(c, now);
 }
