@@ -364,22 +364,25 @@ TOU_EXTERN size_t tou_stream_get_write_queue_size(const tou_stream_t *stream);
 TOU_EXTERN int tou_stream_getpeername(const tou_stream_t *stream, struct sockaddr *name,
                                       int *namelen);
 
-/* Per-stream options. The core currently takes these settings per endpoint
- * (tou_endpoint_options_t) or not at all; the setters below report
- * UV_ENOTSUP until it takes them per stream, rather than ignoring them. */
+/* Per-stream options. Keepalive, user timeout and link probing are taken per
+ * stream; the other settings the core takes per endpoint
+ * (tou_endpoint_options_t) or not at all, and their setters report
+ * UV_ENOTSUP rather than ignoring them. */
 
 /* Disables Nagle on this stream. UV_ENOTSUP: use tou_endpoint_options_t.nodelay. */
 TOU_EXTERN int tou_stream_nodelay(tou_stream_t *stream, int enable);
-/* Keepalive probes after delay_s idle seconds. UV_ENOTSUP: the core has no
- * keepalive yet. */
+/* Keepalive probes after delay_s idle seconds (then every 75 s, 9 probes:
+ * the endpoint's defaults); the stream fails with UV_ETIMEDOUT when they go
+ * unanswered. UV_ENOTCONN before the stream is connected. */
 TOU_EXTERN int tou_stream_keepalive(tou_stream_t *stream, int enable, unsigned delay_s);
-/* RFC 5482 user timeout: fail the connection when sent data stays
- * unacknowledged for timeout_ms. UV_ENOTSUP: not in the core yet (only
- * tou_endpoint_options_t.data_retries bounds retransmission). */
+/* RFC 5482 user timeout: fail the connection (UV_ETIMEDOUT) when sent data
+ * stays unacknowledged for timeout_ms; 0 disables. UV_ENOTCONN before the
+ * stream is connected. */
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms);
-/* Link probing ("can you hear me?"): probe after idle_ms of silence, declare
- * the link silent after silent_ms without an answer. UV_ENOTSUP: not in the
- * core yet. */
+/* Link probing ("can you hear me?"): probe after idle_ms of silence while
+ * data is unacknowledged (0: never by itself), declare the link silent after
+ * silent_ms without an answer (0 keeps 5 s); while silent, probe every 60 s.
+ * A silent link does not end the stream. UV_ENOTCONN before connected. */
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, unsigned silent_ms);
 /* Per-stream send/receive buffer sizes. UV_ENOTSUP: use
  * tou_endpoint_options_t.send_buffer / recv_buffer. */
@@ -399,9 +402,22 @@ typedef enum tou_link_state {
 
 typedef void (*tou_link_cb)(tou_stream_t *stream, int link_state);
 
-/* Sets the callback for link-state changes (TOU_LINK_*). UV_ENOTSUP until the
- * core does link probing. */
+/* Sets the callback for link-state changes (TOU_LINK_*), called on the
+ * loop's thread whenever the state changes; NULL removes it. */
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *stream, tou_link_cb cb);
+
+/* Asks the peer "can you hear me?" now; the answer shows in the link-state
+ * callback and tou_stream_info_t. Returns 0, UV_EAGAIN when a probe is
+ * already out or the last one went less than a second ago, UV_ENOTCONN
+ * before the handshake completed. */
+TOU_EXTERN int tou_stream_probe_now(tou_stream_t *stream);
+
+/* One direction of the path, as the link probe sees it. */
+typedef enum tou_link_path {
+  TOU_LINK_PATH_WORKS = 0, /* seen to carry segments recently */
+  TOU_LINK_PATH_FAILS,     /* known not to */
+  TOU_LINK_PATH_UNKNOWN,   /* cannot tell (nothing comes back at all) */
+} tou_link_path_t;
 
 /* Statistics of one stream (in the spirit of Linux TCP_INFO). */
 typedef struct tou_stream_info_s {
@@ -429,6 +445,15 @@ typedef struct tou_stream_info_s {
   uint64_t tlp_probes;         /* tail loss probes sent */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest sample */
+  /* Link probing and keepalive: */
+  int link_state;              /* TOU_LINK_* */
+  int link_inbound;            /* TOU_LINK_PATH_*: do we hear the peer? */
+  int link_outbound;           /* TOU_LINK_PATH_*: does the peer hear us? */
+  uint64_t last_heard_us;      /* uv_hrtime()/1000 of the last segment from the peer */
+  uint64_t silent_since_us;    /* when the link last became silent (0: never) */
+  uint64_t probes_sent;        /* our "can you hear me?" asks */
+  uint64_t probes_answered;    /* of ours, answered (complete round trips) */
+  uint64_t keepalives_sent;
 } tou_stream_info_t;
 
 /* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no

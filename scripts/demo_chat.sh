@@ -98,7 +98,7 @@ show() {
       [ -z "${CONNECTED_SHOWN:-}" ] && { CONNECTED_SHOWN=1; printf '\n== 2. talking through 10%% loss ==\n'; } ;;
     *:"EVENT link probing" | *:"EVENT link silent")
       [ -z "${BLACKOUT_SHOWN:-}" ] && { BLACKOUT_SHOWN=1; printf '\n== 3. blackout: nothing gets through; "can you hear me?" ==\n'; } ;;
-    *:"EVENT link back" | *:"EVENT link connected")
+    *:"EVENT link back" | *:"EVENT link connected" | bob:RECV*)
       [ -n "${BLACKOUT_SHOWN:-}" ] && [ -z "${BACK_SHOWN:-}" ] && { BACK_SHOWN=1; printf '\n== 4. the link is back: what was typed meanwhile arrives, in order ==\n'; } ;;
     alice:"EVENT closing")
       printf '\n== 5. four-way close: FIN, ACK, FIN, ACK; alice ends in TIME_WAIT ==\n' ;;

@@ -52,7 +52,6 @@ typedef struct chat {
   int tcp_state;
 
   chat_link_t link;
-  bool link_probing; /* the core probes this stream */
   uint64_t last_heard_ms;
 
   out_msg_t *held_head, *held_tail; /* typed before the connection was up */
@@ -336,16 +335,15 @@ static void on_link(tou_stream_t *s, int state) {
 }
 
 /* "can you hear me? ...": shown while nothing has been heard for longer than
- * the probe idle time although something is expected — an answer to a probe
- * (when the core probes) or an acknowledgment of data we sent. A healthy
- * link answers a probe within a round trip, well inside the 250 ms margin.
- * The verdicts silent and back come from the core's link-state callback. */
+ * the probe idle time although data we sent is unacknowledged — that is
+ * when the core sends its probe (tou_stream_link_probe). A healthy link
+ * answers within a round trip, well inside the 250 ms margin. The verdicts
+ * silent and back come from the core's link-state callback. */
 static void on_tick(uv_timer_t *t) {
   chat_t *c = t->data;
   if (!c->established || c->finished) return;
   tou_stream_info_t info;
-  bool expecting = c->link_probing ||
-                   (tou_get_info(&c->stream, &info) == 0 && info.send_queued > 0);
+  bool expecting = tou_get_info(&c->stream, &info) == 0 && info.send_queued > 0;
   if (expecting && (c->link == CHAT_LINK_CONNECTED || c->link == CHAT_LINK_BACK) &&
       now_ms() - c->last_heard_ms > c->opts.probe_idle_ms + 250)
     set_link(c, CHAT_LINK_PROBING);
@@ -425,7 +423,6 @@ static void on_established(chat_t *c) {
   r = tou_stream_link_probe(&c->stream, c->opts.probe_idle_ms, c->opts.silent_ms);
   if (r == 0) r = tou_stream_set_link_cb(&c->stream, on_link);
   if (r < 0) chat_view_event(&c->view, "link-probe unavailable %s", uv_err_name(r));
-  c->link_probing = r == 0;
   uv_timer_start(&c->tick_timer, on_tick, 250, 250);
   flush_held(c);
   if (c->quitting) {

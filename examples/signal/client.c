@@ -46,9 +46,11 @@ typedef struct agent {
   enum phase phase;
   char room[SIG_MAX_ROOM + 1], name[SIG_MAX_NAME + 1], peer[SIG_MAX_NAME + 1];
   unsigned cand_sent, cand_recv;
+  unsigned cand_target; /* candidates to send: --candidates, more when trickling */
   tou_endpoint_t ep;
   tou_connect_t connect_req;
   uv_timer_t linger;
+  uv_timer_t trickle; /* caller with --hold: one more candidate every 500 ms */
   char why[200];
   bool finished;
 } agent_t;
@@ -115,7 +117,7 @@ static char *build_offer_or_answer(agent_t *a, sig_type_t t) {
 }
 
 static void send_candidates(agent_t *a) {
-  for (; a->cand_sent < a->app->candidates; a->cand_sent++) {
+  for (; a->cand_sent < a->cand_target; a->cand_sent++) {
     char cand[160];
     snprintf(cand, sizeof cand, "candidate:%u 1 udp %u 127.0.0.1 %u typ host %s", a->cand_sent,
              2130706431u - a->cand_sent, 50000 + a->cand_sent, a->name);
@@ -136,7 +138,18 @@ static void hang_up(agent_t *a) {
 
 static void on_hang_up(uv_timer_t *t) {
   agent_t *a = t->data;
+  uv_timer_stop(&a->trickle);
   if (a->phase == PH_IN_CALL) hang_up(a);
+}
+
+/* Trickle ICE: candidates keep coming during the call. It also keeps data
+ * flowing through the server to the peer, which is what lets the server's
+ * link probe notice when that peer stops answering. */
+static void on_trickle(uv_timer_t *t) {
+  agent_t *a = t->data;
+  if (a->phase != PH_IN_CALL) return;
+  a->cand_target++; /* the peer checks the numbering, not the total */
+  send_candidates(a);
 }
 
 static void check_candidate(agent_t *a, const sig_msg_t *m) {
@@ -215,6 +228,7 @@ static void on_call_message(agent_t *a, const sig_msg_t *m) {
       if (a->role == ROLE_CALLER && a->app->hold_ms) {
         a->phase = PH_IN_CALL;
         uv_timer_start(&a->linger, on_hang_up, a->app->hold_ms, 0);
+        uv_timer_start(&a->trickle, on_trickle, 500, 500);
       } else if (a->role == ROLE_CALLER) {
         hang_up(a);
       } else {
@@ -222,6 +236,10 @@ static void on_call_message(agent_t *a, const sig_msg_t *m) {
       }
       return;
     case PH_WAIT_BYE:
+      if (m->type == SIG_CANDIDATE && from_peer(a, m)) {
+        check_candidate(a, m); /* trickled during the call */
+        return;
+      }
       if (m->type != SIG_BYE || !from_peer(a, m)) break;
       send_msg(a, sig_build_bye("hang up"));
       say(a, "call complete");
@@ -293,6 +311,7 @@ static void on_ep_closed(tou_handle_t *h) { agent_done(h->data); }
 static void on_linger(uv_timer_t *t) {
   agent_t *a = t->data;
   uv_close((uv_handle_t *)&a->linger, NULL);
+  uv_close((uv_handle_t *)&a->trickle, NULL);
   tou_close((tou_handle_t *)&a->ep, on_ep_closed);
 }
 
@@ -327,10 +346,13 @@ static void on_connect(tou_connect_t *req, int status) {
 
 static int agent_start(app_t *app, agent_t *a) {
   a->app = app;
+  a->cand_target = app->candidates;
   sconn_init(&a->conn, &callbacks, a, FRAME_DEFAULT_MAX, 1u << 20);
   a->conn.wait_peer_fin = true;
   uv_timer_init(app->loop, &a->linger);
   a->linger.data = a;
+  uv_timer_init(app->loop, &a->trickle);
+  a->trickle.data = a;
   tou_endpoint_options_t eo;
   tou_endpoint_options_init(&eo);
   eo.nodelay = 1;
@@ -348,6 +370,7 @@ static int agent_start(app_t *app, agent_t *a) {
   if (r < 0) {
     tou_close((tou_handle_t *)&a->ep, NULL);
     uv_close((uv_handle_t *)&a->linger, NULL);
+    uv_close((uv_handle_t *)&a->trickle, NULL);
   }
   return r;
 }

@@ -33,6 +33,7 @@ typedef struct server_opts {
   unsigned max_clients, max_rooms, max_members;
   size_t max_message;
   unsigned probe_idle_ms, silent_ms;
+  unsigned max_rto_ms; /* 0: tou's default */
   int quiet;
 } server_opts_t;
 
@@ -314,12 +315,14 @@ static void usage(FILE *f) {
         "  --max-message BYTES  default 65536\n"
         "  --probe-idle MS      link probe after MS ms of silence (default 1000)\n"
         "  --silent MS          link silent after MS ms unanswered (default 5000)\n"
+        "  --max-rto MS         cap the retransmission timeout (default: tou's, 60 s),\n"
+        "                       so that a member that comes back is heard soon\n"
         "  -q, --quiet          no event log\n",
         f);
 }
 
 static int parse_args(int argc, char **argv, server_opts_t *o) {
-  *o = (server_opts_t){"0.0.0.0", -1, 1024, 512, 8, FRAME_DEFAULT_MAX, 1000, 5000, 0};
+  *o = (server_opts_t){"0.0.0.0", -1, 1024, 512, 8, FRAME_DEFAULT_MAX, 1000, 5000, 0, 0};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     char *end = NULL;
@@ -347,6 +350,7 @@ static int parse_args(int argc, char **argv, server_opts_t *o) {
     else if (!strcmp(a, "--max-message")) o->max_message = n;
     else if (!strcmp(a, "--probe-idle")) o->probe_idle_ms = (unsigned)n;
     else if (!strcmp(a, "--silent")) o->silent_ms = (unsigned)n;
+    else if (!strcmp(a, "--max-rto") && n >= 200) o->max_rto_ms = (unsigned)n;
     else return -1;
   }
   return o->port >= 0 ? 0 : -1;
@@ -374,6 +378,7 @@ int main(int argc, char **argv) {
   tou_endpoint_options_t eo;
   tou_endpoint_options_init(&eo);
   eo.nodelay = 1; /* small messages, wanted now */
+  if (s->opts.max_rto_ms) eo.max_rto_ms = s->opts.max_rto_ms;
   int r = tou_endpoint_init(s->loop, &s->ep, &eo);
   s->ep.data = s;
   if (r == 0) r = tou_endpoint_bind(&s->ep, (const struct sockaddr *)&addr, 0);

@@ -40,6 +40,7 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
   conn_rec_init(c, now);
   conn_ack_init(c);
   conn_rcv_init(c);
+  conn_live_init(c, now);
   list_push_back(&ep->all, &c->all_link);
   ep_insert_conn(ep, c);
   ep->nconns++;

@@ -13,6 +13,7 @@
 #include "conn_recovery.h"
 #include "core.h"
 #include "list.h"
+#include "liveness.h"
 #include "recvbuf.h"
 #include "rtt.h"
 #include "sendbuf.h"
@@ -118,6 +119,7 @@ struct tou_conn {
   tou_seq_t snd_up;        /* SND.UP: sequence number just past our urgent data */
 
   tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
+  tou_live_t live;       /* keepalive, user timeout, link probe (liveness.h) */
 };
 
 /* conn.c */
@@ -158,6 +160,7 @@ bool conn_fin_acked(const tou_conn_t *c);
 /* conn_input.c */
 void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
 void conn_challenge_ack(tou_conn_t *c, uint64_t now);
+void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synack);
 
 /* conn_output.c */
 /* The next segment c wants to send now; payload (if any) is copied into

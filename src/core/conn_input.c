@@ -276,6 +276,18 @@ static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   conn_ack_now(c);
 }
 
+/* RFC 9293 3.10.7.3: text and FIN carried by a SYN-ACK are processed as in
+ * ESTABLISHED once the handshake completed. Their sequence numbers start
+ * after the SYN. */
+void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synack) {
+  tou_segment_t s = *synack;
+  s.flags &= (uint8_t)~TOU_SYN;
+  s.seq += 1;
+  data_input(c, now, &s);
+  if (c->state == TOU_CLOSED) return;
+  fin_input(c, now, &s);
+}
+
 static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (seg->flags & TOU_RST) {
     rst_input(c, now, seg);
@@ -304,6 +316,7 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
 
 void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   c->stats.segs_received++;
+  if (!conn_live_on_input(c, now, seg)) return; /* a link probe: handled there only */
   switch (c->state) {
     case TOU_SYN_SENT:
       conn_syn_sent_input(c, now, seg);
@@ -316,4 +329,5 @@ void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
       synchronized_input(c, now, seg);
       break;
   }
+  conn_live_after_input(c, now);
 }

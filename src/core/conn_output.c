@@ -165,6 +165,7 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
       sent = true;
     }
   }
+  if (!sent) sent = conn_live_next_segment(c, now, seg); /* link probe, keepalive */
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
     sent = build_retransmit(c, now, seg, payload_buf, payload_cap);
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)

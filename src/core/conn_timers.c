@@ -9,7 +9,9 @@ uint64_t conn_deadline(const tou_conn_t *c) {
   uint64_t r = conn_rec_deadline(c); /* RACK reordering, TLP, pacing */
   if (r < d) d = r;
   r = conn_ack_deadline(c); /* delayed ACK */
-  return r < d ? r : d;
+  if (r < d) d = r;
+  uint64_t l = conn_live_deadline(c); /* keepalive, user timeout, link probe */
+  return l < d ? l : d;
 }
 
 void conn_arm_rtx(tou_conn_t *c, uint64_t now) { c->rtx_at = now + tou_rtt_rto(&c->rtt); }
@@ -98,4 +100,5 @@ void conn_on_timer(tou_conn_t *c, uint64_t now) {
     c->rtx_at = TOU_NEVER;
     on_rtx_timeout(c, now);
   }
+  if (c->state != TOU_CLOSED && conn_live_deadline(c) <= now) conn_live_on_timer(c, now);
 }

@@ -300,4 +300,50 @@ typedef struct tou_ep_stats {
 
 void tou_ep_get_stats(const tou_ep_t *ep, tou_ep_stats_t *st);
 
+/* ---- liveness: keepalive, user timeout, link probing (docs/PROTOCOL.md 5.6) ---- */
+
+/* What the link probe knows about the path to the peer. */
+typedef enum tou_link_status {
+  TOU_LS_HEARD = 0, /* both directions work (as far as anything says otherwise) */
+  TOU_LS_SILENT,    /* a probe went unanswered: see inbound/outbound */
+  TOU_LS_BACK,      /* a probe exchange completed after the link was silent */
+} tou_link_status_t;
+
+/* One direction of the path. */
+typedef enum tou_path {
+  TOU_PATH_WORKS = 0, /* seen to carry segments recently */
+  TOU_PATH_FAILS,     /* known not to: nothing heard / our answer never confirmed */
+  TOU_PATH_UNKNOWN,   /* cannot tell (nothing comes back at all) */
+} tou_path_t;
+
+typedef struct tou_link_info {
+  tou_link_status_t state;
+  tou_path_t inbound;  /* do we hear the peer? */
+  tou_path_t outbound; /* does the peer hear us? */
+  uint64_t last_heard; /* time of the last segment from the peer */
+  uint64_t silent_since; /* when the link last became silent (0: never) */
+  uint64_t asks_sent, answers_sent, confirms_sent; /* probe segments by phase */
+  uint64_t exchanges;  /* probes of ours answered (each a complete round trip) */
+  uint64_t keepalives_sent;
+} tou_link_info_t;
+
+/* Fills *info; TOU_EV_LINK is raised whenever info.state changes. */
+void tou_conn_link_info(const tou_conn_t *c, tou_link_info_t *info);
+tou_link_status_t tou_conn_link_state(const tou_conn_t *c);
+/* Asks "can you hear me?" now. TOU_ERR_NOTCONN when not synchronized,
+ * TOU_ERR_AGAIN when a probe is already out or one was sent less than
+ * link_probe_min_gap_us ago. */
+int tou_conn_probe_now(tou_conn_t *c, uint64_t now);
+
+/* Per-connection overrides of the tou_config_t liveness settings (0 for
+ * idle/intvl/cnt keeps the current value). Return TOU_OK or TOU_ERR_INVAL. */
+int tou_conn_set_keepalive(tou_conn_t *c, uint64_t now, bool enable, uint64_t idle_us,
+                           uint64_t intvl_us, unsigned cnt);
+/* RFC 5482: 0 disables. */
+int tou_conn_set_user_timeout(tou_conn_t *c, uint64_t now, uint64_t timeout_us);
+/* idle_us 0 disables automatic probing; timeout_us/retry_us 0 keep the
+ * current value. */
+int tou_conn_set_link_probe(tou_conn_t *c, uint64_t now, uint64_t idle_us, uint64_t timeout_us,
+                            uint64_t retry_us);
+
 #endif

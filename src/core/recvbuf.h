@@ -28,7 +28,9 @@ typedef struct tou_recvbuf {
   size_t head;  /* ring index of the next byte to read */
   size_t ready; /* in-order bytes not yet read */
   size_t limit;
-  tou_recv_range_t ranges[TOU_RECVBUF_MAX_RANGES]; /* sorted, disjoint, non-adjacent */
+  /* Sorted, disjoint, non-adjacent; allocated at the first out-of-order
+   * segment, so a connection that never sees reordering pays nothing. */
+  tou_recv_range_t *ranges;
   unsigned nranges;
   const tou_allocator_t *alloc;
 } tou_recvbuf_t;

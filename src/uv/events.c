@@ -50,7 +50,7 @@ static unsigned bits_of_events(unsigned ev) {
   if (ev & TOU_EV_WRITABLE) bits |= TOU_P_WRITE;
   if (ev & TOU_EV_SHUTDOWN) bits |= TOU_P_SHUTDOWN;
   if (ev & TOU_EV_CLOSED) bits |= TOU_P_OVER;
-  /* TOU_EV_LINK: no link probing in the core yet (tou_stream_set_link_cb). */
+  if (ev & TOU_EV_LINK) bits |= TOU_P_LINK;
   return bits;
 }
 

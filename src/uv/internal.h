@@ -43,6 +43,7 @@ enum {
   TOU_P_SHUTDOWN = 1u << 3,
   TOU_P_OVER = 1u << 4,    /* connection ended: fail what is left */
   TOU_P_CLOSE = 1u << 5,   /* deliver cancellations, then close_cb */
+  TOU_P_LINK = 1u << 6,    /* link state changed: link_cb */
 };
 
 struct tou_send_batch {

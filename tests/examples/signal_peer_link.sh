@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The server watches each member's link and tells the room. A call is set
 # up; the callee reaches the server through tou-netem, which blacks out
-# 2 s to 11 s after the callee's first datagram. The caller, connected
-# directly and holding the call for 14 s, must be told
+# 2 s to 9 s after the callee's first datagram. The caller, connected
+# directly, holds the call for 14 s and trickles candidates meanwhile (so the
+# server has data to the callee outstanding, which is when tou probes); it
+# must be told
 # {"type":"peer-link","name":"callee","state":"silent"} and later "back",
 # and the call must still end normally.
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
-start server "$SERVER" 0 --host 127.0.0.1 --probe-idle 1000 --silent 5000
+start server "$SERVER" 0 --host 127.0.0.1 --probe-idle 1000 --silent 5000 --max-rto 1000
 wait_line "$WORK/server.log" '^EVENT listening' 5 || die "server did not start"
 PORT=$(port_of "$WORK/server.log" '^EVENT listening')
-netem_start netem "$PORT" --blackout 2:9 --seed 5
+netem_start netem "$PORT" --blackout 2:7 --seed 5
 start callee "$CLIENT" 127.0.0.1 "$NETEM_PORT" --role callee --room watch --timeout 40
 CALLEE=$LAST_PID
 wait_line "$WORK/server.log" 'join .*name=callee' 5 || die "callee did not join"

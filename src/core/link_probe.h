@@ -1,0 +1,85 @@
+/* The "can you hear me?" link probe of one connection (docs/PROTOCOL.md
+ * 5.5 and 5.6): a three-message exchange by which each side learns whether
+ * it hears the peer and whether the peer hears it.
+ *
+ *   prober                         peer
+ *   ASK    nonce Na          -->   hears the prober
+ *          <--   ANSWER echo Na, nonce Nb
+ *   hears and is heard
+ *   CONFIRM echo Nb          -->   is heard
+ *
+ * No ANSWER within `timeout` of the first ASK (sent up to three times,
+ * timeout/3 apart, against random loss) makes the prober's link SILENT; no
+ * CONFIRM within `timeout` of an ANSWER makes the peer's link SILENT with
+ * the outbound direction failing. While SILENT an ASK goes out every
+ * `retry`; the first complete exchange makes the link BACK. Nonces come from
+ * the endpoint's random source, so an ANSWER or CONFIRM cannot be forged
+ * without seeing the ASK or ANSWER. Pure state: the caller sends what
+ * link_probe_take() hands out and reports what arrives. */
+#ifndef TOU_CORE_LINK_PROBE_H
+#define TOU_CORE_LINK_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+#include "rng.h"
+
+#define TOU_PROBE_ASK_SENDS 3
+
+typedef struct link_probe_cfg {
+  uint64_t timeout, retry, min_gap;
+} link_probe_cfg_t;
+
+typedef struct link_probe {
+  tou_link_status_t state;
+  tou_path_t inbound, outbound;
+  uint64_t silent_since;
+
+  /* Our ASK (prober side). */
+  bool ask_out;          /* waiting for its ANSWER */
+  bool ask_due;          /* an ASK (new or repeated) must be sent */
+  unsigned ask_sends;    /* transmissions of the current ASK */
+  uint64_t ask_nonce;    /* 0: none yet */
+  uint64_t ask_first_at, ask_resend_at, ask_deadline;
+  uint64_t last_ask_at;  /* TOU_NEVER before the first */
+  bool heard_since_ask;
+
+  /* Our ANSWER (peer side). */
+  bool answer_out;       /* waiting for its CONFIRM */
+  bool answer_due;
+  uint64_t answer_nonce, answered_ask; /* ours, and the ASK nonce it echoes */
+  uint64_t answer_deadline;
+  uint64_t last_answer_at;
+
+  bool confirm_due;
+  uint64_t confirm_echo;
+
+  uint64_t retry_at;     /* while SILENT: the next ASK */
+  uint64_t asks_sent, answers_sent, confirms_sent, exchanges, ignored;
+} link_probe_t;
+
+void link_probe_init(link_probe_t *p);
+
+/* Starts an exchange (a new ASK). False when one is already out or the
+ * last ASK is less than min_gap old. */
+bool link_probe_start(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg);
+
+/* Something arrived from the peer (any segment of the connection). */
+void link_probe_heard(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg);
+
+/* A PROBE option arrived. Returns true when the link state changed. */
+bool link_probe_input(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg,
+                      const tou_options_t *o);
+
+uint64_t link_probe_deadline(const link_probe_t *p);
+/* Returns true when the link state changed. */
+bool link_probe_on_timer(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg);
+
+/* A probe message is waiting to be sent. */
+bool link_probe_due(const link_probe_t *p);
+/* Fills the PROBE option of the next message due (CONFIRM, ANSWER, then
+ * ASK) and counts it as sent at now. False when nothing is due. */
+bool link_probe_take(link_probe_t *p, uint64_t now, const link_probe_cfg_t *cfg, tou_options_t *o);
+
+#endif

@@ -1,0 +1,331 @@
+/* Liveness (issue 5): the "can you hear me?" link probe, the user timeout
+ * and keepalive, on the simulator. A sends 1000 bytes every 500 ms to B
+ * (a reader) unless stated; links are 10 ms each way; both sides probe
+ * after link_probe_idle = 1 s of silence while expecting an answer, declare
+ * the link silent 5 s after the first ASK and retry every 60 s.
+ *
+ *  - B->A dark for 7 s: A (which hears nothing) probes and goes SILENT
+ *    exactly 5 s after its ASK; B hears the ASKs but never gets a CONFIRM
+ *    for its ANSWERs and goes SILENT knowing it is not heard; both come
+ *    BACK after the blackout, the connection never closed, all data arrives.
+ *  - B->A dark for 70 s: the same, and A's next ASK comes 60 s after it
+ *    went silent (the retry), nothing in between; both BACK afterwards.
+ *  - both directions dark for longer than the user timeout: both ends
+ *    close with TOU_ERR_TIMEDOUT user_timeout after their data stopped
+ *    being acknowledged; the silent link before that did not close them.
+ *  - keepalive: answered while B is there; once B vanishes, A closes with
+ *    TOU_ERR_TIMEDOUT idle + cnt * intvl after it last heard B. */
+#include "scenario.h"
+
+#define MS SIM_MS
+#define SEC SIM_SEC
+
+#define MAX_LINK_EVENTS 32
+
+typedef struct link_log {
+  unsigned n;
+  uint64_t at[MAX_LINK_EVENTS];
+  tou_link_status_t state[MAX_LINK_EVENTS];
+  tou_link_info_t info[MAX_LINK_EVENTS];
+} link_log_t;
+
+static void on_event(sim_host_t *h, tou_conn_t *c, unsigned events, void *ctx) {
+  link_log_t *log = ctx;
+  if (!c || !(events & TOU_EV_LINK) || log->n == MAX_LINK_EVENTS) return;
+  log->at[log->n] = sim_now(h->sim);
+  log->state[log->n] = tou_conn_link_state(c);
+  tou_conn_link_info(c, &log->info[log->n]);
+  log->n++;
+}
+
+/* Times of the probe segments of one phase sent from an address. */
+typedef struct probe_log {
+  tou_addr_t from;
+  unsigned n[4];
+  uint64_t at[4][64];
+} probe_log_t;
+
+static void probe_tap(void *ctx, const sim_tap_event_t *ev) {
+  probe_log_t *log = ctx;
+  if (ev->kind != SIM_TAP_SEND || !sim_addr_eq(ev->from, &log->from)) return;
+  tou_segment_t seg;
+  if (tou_wire_decode(ev->data, ev->len, &seg) != TOU_OK || !(seg.opts.present & TOU_OPT_PROBE))
+    return;
+  assert_int_equal(seg.payload_len, 0); /* probes never carry data */
+  unsigned ph = seg.opts.probe_phase;
+  if (ph < 4 && log->n[ph] < 64) log->at[ph][log->n[ph]++] = ev->now;
+}
+
+typedef struct feeder {
+  sim_app_t *app;
+  uint64_t until, every;
+  size_t chunk, fed;
+} feeder_t;
+
+static void feed(sim_t *sim, void *arg) {
+  feeder_t *f = arg;
+  if (!f->app->conn || f->app->closed) return;
+  sim_app_send_more(f->app, f->chunk);
+  f->fed += f->chunk;
+  if (sim_now(sim) + f->every <= f->until) sim_call_at(sim, sim_now(sim) + f->every, feed, f);
+}
+
+typedef struct scene {
+  sim_world_t w;
+  link_log_t la, lb;
+  probe_log_t pa, pb;
+  sim_app_t *a, *b;
+  feeder_t fa, fb;
+} scene_t;
+
+static tou_config_t probe_config(void) {
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  cfg.link_probe_idle_us = 1 * SEC;
+  return cfg;
+}
+
+/* A connects to B; A feeds 1000 bytes every 500 ms until feed_until. */
+static void scene_start(scene_t *s, uint64_t seed, const tou_config_t *cfg, uint64_t feed_until,
+                        bool b_feeds) {
+  memset(s, 0, sizeof *s);
+  sim_app_cfg_t bcfg = {.rx_pattern = 1, .tx_pattern = 2};
+  world_init(&s->w, seed, NULL, cfg, &bcfg);
+  s->w.a->on_event = on_event;
+  s->w.a->event_ctx = &s->la;
+  s->w.b->on_event = on_event;
+  s->w.b->event_ctx = &s->lb;
+  s->pa.from = s->w.addr_a;
+  s->pb.from = s->w.addr_b;
+  sim_add_tap(s->w.sim, probe_tap, &s->pa);
+  sim_add_tap(s->w.sim, probe_tap, &s->pb);
+  sim_app_cfg_t acfg = {.tx_pattern = 1, .rx_pattern = 2};
+  s->a = sim_app_connect(s->w.a, &s->w.addr_b, &acfg, NULL);
+  assert_true(world_run_until_flag(&s->w, &s->a->connected, 1 * SEC));
+  sim_run_until(s->w.sim, 100 * MS);
+  s->b = s->w.b->last_accepted;
+  assert_non_null(s->b);
+  s->fa = (feeder_t){.app = s->a, .until = feed_until, .every = 500 * MS, .chunk = 1000};
+  sim_call_at(s->w.sim, 500 * MS, feed, &s->fa);
+  if (b_feeds) {
+    s->fb = (feeder_t){.app = s->b, .until = feed_until, .every = 500 * MS, .chunk = 1000};
+    sim_call_at(s->w.sim, 750 * MS, feed, &s->fb);
+  }
+}
+
+static bool back(const link_log_t *l) { return l->n > 0 && l->state[l->n - 1] == TOU_LS_BACK; }
+
+static void print_log(const char *who, const link_log_t *l) {
+  static const char *names[] = {"HEARD", "SILENT", "BACK"};
+  static const char *paths[] = {"works", "fails", "unknown"};
+  for (unsigned i = 0; i < l->n; i++)
+    print_message("%s %9.6f %-6s inbound %s outbound %s\n", who, (double)l->at[i] / 1e6,
+                  names[l->state[i]], paths[l->info[i].inbound], paths[l->info[i].outbound]);
+}
+
+/* B->A dark for `dark` from 2 s. */
+static void one_way_blackout(scene_t *s, uint64_t seed, uint64_t dark) {
+  tou_config_t cfg = probe_config();
+  scene_start(s, seed, &cfg, 20 * SEC, false);
+  sim_link_add_blackout(world_link_ba(&s->w), 2 * SEC, 2 * SEC + dark);
+  sim_run_until(s->w.sim, 2 * SEC + dark + 100 * SEC);
+  print_log("A", &s->la);
+  print_log("B", &s->lb);
+  /* A: nothing heard from 2 s; its first ASK, then SILENT exactly 5 s
+   * later, hearing nothing (inbound fails), unable to tell about outbound. */
+  assert_true(s->pa.n[TOU_PROBE_ASK] >= 1);
+  uint64_t ask = s->pa.at[TOU_PROBE_ASK][0];
+  assert_true(ask >= 2 * SEC + 1 * SEC && ask < 2 * SEC + 2 * SEC);
+  assert_true(s->la.n >= 2);
+  assert_int_equal(s->la.state[0], TOU_LS_SILENT);
+  assert_time_is(s->la.at[0], ask + 5 * SEC);
+  assert_int_equal(s->la.info[0].inbound, TOU_PATH_FAILS);
+  assert_int_equal(s->la.info[0].outbound, TOU_PATH_UNKNOWN);
+  /* B answered A's ASKs, got no CONFIRM: SILENT, it hears but is not heard. */
+  assert_true(s->pb.n[TOU_PROBE_ANSWER] >= 1);
+  assert_true(s->lb.n >= 2);
+  assert_int_equal(s->lb.state[0], TOU_LS_SILENT);
+  assert_int_equal(s->lb.info[0].inbound, TOU_PATH_WORKS);
+  assert_int_equal(s->lb.info[0].outbound, TOU_PATH_FAILS);
+  uint64_t last_answer = 0;
+  for (unsigned i = 0; i < s->pb.n[TOU_PROBE_ANSWER]; i++)
+    if (s->pb.at[TOU_PROBE_ANSWER][i] < s->lb.at[0]) last_answer = s->pb.at[TOU_PROBE_ANSWER][i];
+  assert_time_is(s->lb.at[0], last_answer + 5 * SEC);
+  /* Both BACK after the blackout, after a complete exchange. */
+  assert_true(back(&s->la));
+  assert_true(back(&s->lb));
+  assert_true(s->la.at[s->la.n - 1] >= 2 * SEC + dark);
+  assert_true(s->lb.at[s->lb.n - 1] >= 2 * SEC + dark);
+  tou_link_info_t ia, ib;
+  tou_conn_link_info(s->a->conn, &ia);
+  tou_conn_link_info(s->b->conn, &ib);
+  assert_int_equal(ia.inbound, TOU_PATH_WORKS);
+  assert_int_equal(ia.outbound, TOU_PATH_WORKS);
+  assert_int_equal(ib.inbound, TOU_PATH_WORKS);
+  assert_int_equal(ib.outbound, TOU_PATH_WORKS);
+  /* Silent never closed the connection; every byte arrived. */
+  assert_false(s->a->closed);
+  assert_false(s->b->closed);
+  assert_int_equal(tou_conn_state(s->a->conn), TOU_ESTABLISHED);
+  assert_int_equal(s->b->received, s->fa.fed);
+  assert_false(s->b->data_mismatch);
+}
+
+static void test_one_way_blackout_7s(void **state) {
+  (void)state;
+  scene_t s;
+  one_way_blackout(&s, 600, 7 * SEC);
+  /* Only the SILENT and BACK transitions, once each per side. */
+  assert_int_equal(s.la.n, 2);
+  assert_int_equal(s.lb.n, 2);
+  world_free(&s.w);
+}
+
+static void test_one_way_blackout_70s_retry(void **state) {
+  (void)state;
+  scene_t s;
+  one_way_blackout(&s, 601, 70 * SEC);
+  /* A's ASKs: the first exchange (up to 3 copies within 5 s), then nothing
+   * until the retry 60 s after the link went silent. */
+  uint64_t silent = s.la.at[0], *asks = s.pa.at[TOU_PROBE_ASK];
+  unsigned n = s.pa.n[TOU_PROBE_ASK], i = 0;
+  while (i < n && asks[i] < silent) i++;
+  assert_true(i >= 1 && i <= 3);
+  assert_true(i < n);
+  assert_time_is(asks[i], silent + 60 * SEC);
+  /* The same for B: its first own ASK is its retry, 60 s after it went silent. */
+  assert_true(s.pb.n[TOU_PROBE_ASK] >= 1);
+  assert_time_is(s.pb.at[TOU_PROBE_ASK][0], s.lb.at[0] + 60 * SEC);
+  world_free(&s.w);
+}
+
+/* Both directions dark for 30 s from 2 s, user timeout 10 s, both sides
+ * sending: each closes with TOU_ERR_TIMEDOUT 10 s after its data stopped
+ * being acknowledged (around 2 s), after its link went silent (around 8 s). */
+static void test_two_way_blackout_user_timeout(void **state) {
+  (void)state;
+  tou_config_t cfg = probe_config();
+  cfg.user_timeout_us = 10 * SEC;
+  scene_t s;
+  scene_start(&s, 602, &cfg, 20 * SEC, true);
+  sim_link_add_blackout(world_link_ab(&s.w), 2 * SEC, 32 * SEC);
+  sim_link_add_blackout(world_link_ba(&s.w), 2 * SEC, 32 * SEC);
+  sim_run_until(s.w.sim, 9 * SEC);
+  assert_true(s.la.n >= 1 && s.la.state[0] == TOU_LS_SILENT);
+  assert_true(s.lb.n >= 1 && s.lb.state[0] == TOU_LS_SILENT);
+  assert_false(s.a->closed); /* silent alone does not close */
+  assert_false(s.b->closed);
+  sim_run_until(s.w.sim, 40 * SEC);
+  assert_true(s.a->closed);
+  assert_true(s.b->closed);
+  assert_error_is(s.a->error, TOU_ERR_TIMEDOUT);
+  assert_error_is(s.b->error, TOU_ERR_TIMEDOUT);
+  print_message("closed: A %.6f s, B %.6f s\n", (double)s.a->t_closed / 1e6,
+                (double)s.b->t_closed / 1e6);
+  /* The last acknowledgment each got arrived just before 2 s: the user
+   * timeout counts from there (the feeds keep data outstanding). */
+  assert_true(s.a->t_closed >= 11 * SEC && s.a->t_closed <= 12 * SEC + 500 * MS);
+  assert_true(s.b->t_closed >= 11 * SEC && s.b->t_closed <= 12 * SEC + 500 * MS);
+  world_free(&s.w);
+}
+
+/* Without a user timeout the same blackout only makes the link silent. */
+static void test_two_way_blackout_no_user_timeout_stays_open(void **state) {
+  (void)state;
+  tou_config_t cfg = probe_config();
+  scene_t s;
+  scene_start(&s, 603, &cfg, 10 * SEC, true);
+  sim_link_add_blackout(world_link_ab(&s.w), 2 * SEC, 32 * SEC);
+  sim_link_add_blackout(world_link_ba(&s.w), 2 * SEC, 32 * SEC);
+  sim_run_until(s.w.sim, 31 * SEC);
+  assert_false(s.a->closed);
+  assert_false(s.b->closed);
+  assert_int_equal(tou_conn_link_state(s.a->conn), TOU_LS_SILENT);
+  assert_int_equal(tou_conn_link_state(s.b->conn), TOU_LS_SILENT);
+  sim_run_until(s.w.sim, 200 * SEC);
+  assert_int_equal(tou_conn_link_state(s.a->conn), TOU_LS_BACK);
+  assert_int_equal(tou_conn_link_state(s.b->conn), TOU_LS_BACK);
+  assert_int_equal(s.b->received, s.fa.fed);
+  assert_int_equal(s.a->received, s.fb.fed);
+  world_free(&s.w);
+}
+
+typedef struct last_delivery {
+  tou_addr_t to;
+  uint64_t at;
+} last_delivery_t;
+
+static void delivery_tap(void *ctx, const sim_tap_event_t *ev) {
+  last_delivery_t *d = ctx;
+  if (ev->kind == SIM_TAP_DELIVER && sim_addr_eq(ev->to, &d->to)) d->at = ev->now;
+}
+
+/* Keepalive: idle 10 s, interval 2 s, 3 probes. */
+static void test_keepalive_ends_vanished_peer(void **state) {
+  (void)state;
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  cfg.keepalive = true;
+  cfg.keepalive_idle_us = 10 * SEC;
+  cfg.keepalive_intvl_us = 2 * SEC;
+  cfg.keepalive_cnt = 3;
+  scene_t s;
+  scene_start(&s, 604, &cfg, 1 * SEC, false);
+  last_delivery_t heard = {.to = s.w.addr_a};
+  sim_add_tap(s.w.sim, delivery_tap, &heard);
+  /* B is there: probes are answered, nothing closes. */
+  sim_run_until(s.w.sim, 60 * SEC);
+  assert_false(s.a->closed);
+  tou_link_info_t ia;
+  tou_conn_link_info(s.a->conn, &ia);
+  assert_true(ia.keepalives_sent >= 4);
+  assert_int_equal(s.b->received, s.fa.fed);
+  /* B vanishes (its host keeps silent forever). */
+  sim_node_detach(&s.w.b->node);
+  assert_true(world_run_until_flag(&s.w, &s.a->closed, 200 * SEC));
+  assert_error_is(s.a->error, TOU_ERR_TIMEDOUT);
+  print_message("A last heard B at %.6f s, closed at %.6f s\n", (double)heard.at / 1e6,
+                (double)s.a->t_closed / 1e6);
+  assert_time_is(s.a->t_closed, heard.at + 10 * SEC + 3 * 2 * SEC);
+  sim_node_attach(s.w.sim, &s.w.b->node, s.w.b->node.ops, &s.w.addr_b);
+  world_free(&s.w);
+}
+
+/* The application asks; the peer answers; no state change, both learn
+ * that both directions work. */
+static void test_probe_now(void **state) {
+  (void)state;
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  scene_t s;
+  scene_start(&s, 605, &cfg, 1 * SEC, false);
+  sim_run_until(s.w.sim, 3 * SEC);
+  assert_int_equal(tou_conn_probe_now(s.a->conn, sim_now(s.w.sim)), TOU_OK);
+  assert_int_equal(tou_conn_probe_now(s.a->conn, sim_now(s.w.sim)), TOU_ERR_AGAIN);
+  sim_host_kick(s.w.a);
+  sim_run_until(s.w.sim, 4 * SEC);
+  tou_link_info_t ia, ib;
+  tou_conn_link_info(s.a->conn, &ia);
+  tou_conn_link_info(s.b->conn, &ib);
+  assert_int_equal(ia.asks_sent, 1);
+  assert_int_equal(ia.exchanges, 1);
+  assert_int_equal(ia.confirms_sent, 1);
+  assert_int_equal(ib.answers_sent, 1);
+  assert_int_equal(ia.state, TOU_LS_HEARD);
+  assert_int_equal(ib.state, TOU_LS_HEARD);
+  assert_int_equal(s.la.n, 0);
+  assert_int_equal(s.pa.at[TOU_PROBE_CONFIRM][0], s.pa.at[TOU_PROBE_ASK][0] + 20 * MS);
+  world_free(&s.w);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_one_way_blackout_7s),
+      cmocka_unit_test(test_one_way_blackout_70s_retry),
+      cmocka_unit_test(test_two_way_blackout_user_timeout),
+      cmocka_unit_test(test_two_way_blackout_no_user_timeout_stays_open),
+      cmocka_unit_test(test_keepalive_ends_vanished_peer),
+      cmocka_unit_test(test_probe_now),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,187 @@
+/* The link-probe exchange (link_probe.h) on its own: two state machines
+ * wired back to back by hand, with explicit times. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "link_probe.h"
+
+#define SEC 1000000ull
+#define MS 1000ull
+
+static const link_probe_cfg_t cfg = {.timeout = 5 * SEC, .retry = 60 * SEC, .min_gap = 1 * SEC};
+
+typedef struct duo {
+  tou_rng_t rng;
+  link_probe_t a, b;
+} duo_t;
+
+static void duo_init(duo_t *d) {
+  static const uint8_t seed[TOU_RNG_SEED_LEN] = {9};
+  assert_int_equal(rng_init(&d->rng, seed), 0);
+  link_probe_init(&d->a);
+  link_probe_init(&d->b);
+}
+
+/* Takes the next message from `from` (must exist) and returns its option. */
+static tou_options_t take(link_probe_t *from, uint64_t now) {
+  tou_options_t o;
+  memset(&o, 0, sizeof o);
+  assert_true(link_probe_take(from, now, &cfg, &o));
+  assert_true(o.present & TOU_OPT_PROBE);
+  return o;
+}
+
+static void full_exchange(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  assert_true(link_probe_start(&d.a, &d.rng, 0, &cfg));
+  assert_false(link_probe_start(&d.a, &d.rng, 0, &cfg)); /* one at a time */
+  tou_options_t ask = take(&d.a, 0);
+  assert_int_equal(ask.probe_phase, TOU_PROBE_ASK);
+  assert_int_not_equal(ask.probe_nonce, 0);
+  assert_int_equal(ask.probe_echo, 0);
+  assert_false(link_probe_input(&d.b, &d.rng, 10 * MS, &cfg, &ask));
+  tou_options_t ans = take(&d.b, 10 * MS);
+  assert_int_equal(ans.probe_phase, TOU_PROBE_ANSWER);
+  assert_int_equal(ans.probe_echo, ask.probe_nonce);
+  assert_int_not_equal(ans.probe_nonce, ask.probe_nonce);
+  assert_false(link_probe_input(&d.a, &d.rng, 20 * MS, &cfg, &ans));
+  tou_options_t conf = take(&d.a, 20 * MS);
+  assert_int_equal(conf.probe_phase, TOU_PROBE_CONFIRM);
+  assert_int_equal(conf.probe_echo, ans.probe_nonce);
+  assert_false(link_probe_due(&d.a));
+  assert_false(link_probe_input(&d.b, &d.rng, 30 * MS, &cfg, &conf));
+  assert_int_equal(link_probe_deadline(&d.a), TOU_NEVER);
+  assert_int_equal(link_probe_deadline(&d.b), TOU_NEVER);
+  assert_int_equal(d.a.exchanges, 1);
+  assert_int_equal(d.a.state, TOU_LS_HEARD);
+  assert_int_equal(d.b.state, TOU_LS_HEARD);
+  /* The same ANSWER again: no second CONFIRM. */
+  assert_false(link_probe_input(&d.a, &d.rng, 40 * MS, &cfg, &ans));
+  assert_false(link_probe_due(&d.a));
+}
+
+static void unanswered_ask_repeats_then_silent(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  link_probe_start(&d.a, &d.rng, 100 * SEC, &cfg);
+  tou_options_t ask = take(&d.a, 100 * SEC);
+  uint64_t t1 = 100 * SEC + cfg.timeout / 3, t2 = 100 * SEC + 2 * (cfg.timeout / 3);
+  assert_int_equal(link_probe_deadline(&d.a), t1);
+  assert_false(link_probe_on_timer(&d.a, &d.rng, t1, &cfg));
+  tou_options_t again = take(&d.a, t1);
+  assert_int_equal(again.probe_nonce, ask.probe_nonce);
+  assert_int_equal(link_probe_deadline(&d.a), t2);
+  link_probe_on_timer(&d.a, &d.rng, t2, &cfg);
+  take(&d.a, t2);
+  assert_int_equal(link_probe_deadline(&d.a), 105 * SEC);
+  assert_true(link_probe_on_timer(&d.a, &d.rng, 105 * SEC, &cfg));
+  assert_int_equal(d.a.state, TOU_LS_SILENT);
+  assert_int_equal(d.a.inbound, TOU_PATH_FAILS);
+  assert_int_equal(d.a.outbound, TOU_PATH_UNKNOWN);
+  /* Retry after 60 s: a new ASK, new nonce. */
+  assert_int_equal(link_probe_deadline(&d.a), 165 * SEC);
+  assert_false(link_probe_on_timer(&d.a, &d.rng, 165 * SEC, &cfg));
+  tou_options_t retry = take(&d.a, 165 * SEC);
+  assert_int_equal(retry.probe_phase, TOU_PROBE_ASK);
+  assert_int_not_equal(retry.probe_nonce, ask.probe_nonce);
+  /* An ANSWER to the retry brings the link back. */
+  link_probe_input(&d.b, &d.rng, 165 * SEC, &cfg, &retry);
+  tou_options_t ans = take(&d.b, 165 * SEC);
+  assert_true(link_probe_input(&d.a, &d.rng, 166 * SEC, &cfg, &ans));
+  assert_int_equal(d.a.state, TOU_LS_BACK);
+  assert_int_equal(d.a.inbound, TOU_PATH_WORKS);
+  assert_int_equal(d.a.outbound, TOU_PATH_WORKS);
+}
+
+static void heard_meanwhile_means_not_heard(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  link_probe_start(&d.a, &d.rng, 0, &cfg);
+  take(&d.a, 0);
+  link_probe_heard(&d.a, &d.rng, 2 * SEC, &cfg);
+  link_probe_on_timer(&d.a, &d.rng, cfg.timeout / 3, &cfg);
+  take(&d.a, cfg.timeout / 3);
+  link_probe_on_timer(&d.a, &d.rng, 2 * (cfg.timeout / 3), &cfg);
+  take(&d.a, 2 * (cfg.timeout / 3));
+  assert_true(link_probe_on_timer(&d.a, &d.rng, 5 * SEC, &cfg));
+  assert_int_equal(d.a.inbound, TOU_PATH_WORKS);
+  assert_int_equal(d.a.outbound, TOU_PATH_FAILS);
+}
+
+static void unconfirmed_answer_and_forgeries(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  tou_options_t ask = {.present = TOU_OPT_PROBE, .probe_phase = TOU_PROBE_ASK, .probe_nonce = 77};
+  link_probe_input(&d.b, &d.rng, 0, &cfg, &ask);
+  tou_options_t ans = take(&d.b, 0);
+  /* Rate limit: the same ASK 0.5 s later gets no answer; 1 s later the
+   * same answer nonce. */
+  link_probe_input(&d.b, &d.rng, 500 * MS, &cfg, &ask);
+  assert_false(link_probe_due(&d.b));
+  link_probe_input(&d.b, &d.rng, 1 * SEC, &cfg, &ask);
+  tou_options_t ans2 = take(&d.b, 1 * SEC);
+  assert_int_equal(ans2.probe_nonce, ans.probe_nonce);
+  /* Forged CONFIRM, forged ANSWER, nonce-less ASK: ignored. */
+  tou_options_t bad = {.present = TOU_OPT_PROBE, .probe_phase = TOU_PROBE_CONFIRM,
+                       .probe_echo = ans.probe_nonce + 1};
+  assert_false(link_probe_input(&d.b, &d.rng, 2 * SEC, &cfg, &bad));
+  bad.probe_phase = TOU_PROBE_ANSWER;
+  bad.probe_nonce = 5;
+  assert_false(link_probe_input(&d.b, &d.rng, 2 * SEC, &cfg, &bad));
+  tou_options_t empty = {.present = TOU_OPT_PROBE, .probe_phase = TOU_PROBE_ASK};
+  link_probe_input(&d.b, &d.rng, 3 * SEC, &cfg, &empty);
+  assert_false(link_probe_due(&d.b));
+  assert_int_equal(d.b.ignored, 4);
+  /* 5 s after the last ANSWER: not heard. */
+  assert_int_equal(link_probe_deadline(&d.b), 6 * SEC);
+  assert_true(link_probe_on_timer(&d.b, &d.rng, 6 * SEC, &cfg));
+  assert_int_equal(d.b.state, TOU_LS_SILENT);
+  assert_int_equal(d.b.inbound, TOU_PATH_WORKS);
+  assert_int_equal(d.b.outbound, TOU_PATH_FAILS);
+  /* A late CONFIRM of that answer still brings it back. */
+  tou_options_t conf = {.present = TOU_OPT_PROBE, .probe_phase = TOU_PROBE_CONFIRM,
+                        .probe_echo = ans.probe_nonce};
+  assert_true(link_probe_input(&d.b, &d.rng, 7 * SEC, &cfg, &conf));
+  assert_int_equal(d.b.state, TOU_LS_BACK);
+}
+
+static void hearing_again_asks_at_once(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  link_probe_start(&d.a, &d.rng, 0, &cfg);
+  take(&d.a, 0);
+  link_probe_on_timer(&d.a, &d.rng, cfg.timeout / 3, &cfg);
+  take(&d.a, cfg.timeout / 3);
+  link_probe_on_timer(&d.a, &d.rng, 2 * (cfg.timeout / 3), &cfg);
+  take(&d.a, 2 * (cfg.timeout / 3));
+  link_probe_on_timer(&d.a, &d.rng, 5 * SEC, &cfg);
+  assert_int_equal(d.a.inbound, TOU_PATH_FAILS);
+  link_probe_heard(&d.a, &d.rng, 9 * SEC, &cfg);
+  assert_true(link_probe_due(&d.a));
+  assert_int_equal(take(&d.a, 9 * SEC).probe_phase, TOU_PROBE_ASK);
+  /* Hearing more while that ASK is out starts nothing new. */
+  link_probe_heard(&d.a, &d.rng, 9 * SEC + 1, &cfg);
+  assert_false(link_probe_due(&d.a));
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(full_exchange),
+      cmocka_unit_test(unanswered_ask_repeats_then_silent),
+      cmocka_unit_test(heard_meanwhile_means_not_heard),
+      cmocka_unit_test(unconfirmed_answer_and_forgeries),
+      cmocka_unit_test(hearing_again_asks_at_once),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
