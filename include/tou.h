@@ -406,6 +406,19 @@ typedef void (*tou_link_cb)(tou_stream_t *stream, int link_state);
  * loop's thread whenever the state changes; NULL removes it. */
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *stream, tou_link_cb cb);
 
+/* Asks the peer "can you hear me?" now; the answer shows in the link-state
+ * callback and tou_stream_info_t. Returns 0, UV_EAGAIN when a probe is
+ * already out or the last one went less than a second ago, UV_ENOTCONN
+ * before the handshake completed. */
+TOU_EXTERN int tou_stream_probe_now(tou_stream_t *stream);
+
+/* One direction of the path, as the link probe sees it. */
+typedef enum tou_link_path {
+  TOU_LINK_PATH_WORKS = 0, /* seen to carry segments recently */
+  TOU_LINK_PATH_FAILS,     /* known not to */
+  TOU_LINK_PATH_UNKNOWN,   /* cannot tell (nothing comes back at all) */
+} tou_link_path_t;
+
 /* Statistics of one stream (in the spirit of Linux TCP_INFO). */
 typedef struct tou_stream_info_s {
   int state;                   /* TOU_STATE_* */
@@ -432,6 +445,15 @@ typedef struct tou_stream_info_s {
   uint64_t tlp_probes;         /* tail loss probes sent */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest sample */
+  /* Link probing and keepalive: */
+  int link_state;              /* TOU_LINK_* */
+  int link_inbound;            /* TOU_LINK_PATH_*: do we hear the peer? */
+  int link_outbound;           /* TOU_LINK_PATH_*: does the peer hear us? */
+  uint64_t last_heard_us;      /* uv_hrtime()/1000 of the last segment from the peer */
+  uint64_t silent_since_us;    /* when the link last became silent (0: never) */
+  uint64_t probes_sent;        /* our "can you hear me?" asks */
+  uint64_t probes_answered;    /* of ours, answered (complete round trips) */
+  uint64_t keepalives_sent;
 } tou_stream_info_t;
 
 /* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no

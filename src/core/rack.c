@@ -34,7 +34,14 @@ uint32_t tou_rack_detect_loss(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt
                               uint64_t min_rtt_us, uint64_t now) {
   r->reo_deadline = NEVER;
   r->lost_retrans = 0;
-  if (!r->sack || !r->valid) return 0;
+  if (!r->sack || !r->valid || sb->count == 0) return 0;
+  /* Fast path for the common in-order case: nothing SACKed and nothing
+   * retransmitted means the entries were sent in sequence order, so if the
+   * oldest was sent after RACK's segment, none can be judged yet. */
+  const tou_sb_seg_t *head = tou_sb_at(sb, 0);
+  if (sb->sacked_segs == 0 && sb->retrans_segs == 0 &&
+      !sent_after(r->xmit_us, r->end_seq, head->xmit_us, head->seq + head->len))
+    return 0;
   uint64_t reo_wnd = tou_rack_reo_wnd(r, sb, srtt_us, min_rtt_us);
   uint32_t lost = 0;
   uint64_t latest = 0; /* furthest pending deadline */

@@ -24,12 +24,14 @@ static void unaccount(tou_scoreboard_t *sb, const tou_sb_seg_t *s) {
   sb->lost_bytes -= lost_bytes(s);
   sb->sacked_bytes -= sacked_bytes(s);
   if (s->flags & TOU_SB_SACKED) sb->sacked_segs--;
+  if (s->flags & TOU_SB_EVER_RETRANS) sb->retrans_segs--;
 }
 static void account(tou_scoreboard_t *sb, const tou_sb_seg_t *s) {
   sb->in_flight += pipe_bytes(s);
   sb->lost_bytes += lost_bytes(s);
   sb->sacked_bytes += sacked_bytes(s);
   if (s->flags & TOU_SB_SACKED) sb->sacked_segs++;
+  if (s->flags & TOU_SB_EVER_RETRANS) sb->retrans_segs++;
 }
 
 void tou_sb_init(tou_scoreboard_t *sb, tou_sb_seg_t *segs, uint32_t cap, uint32_t mss,

@@ -63,6 +63,7 @@ typedef struct tou_scoreboard {
   uint64_t sacked_bytes;
   uint64_t lost_bytes;  /* marked lost and awaiting retransmission */
   uint32_t sacked_segs; /* RACK.segs_sacked */
+  uint32_t retrans_segs; /* entries retransmitted at least once */
   uint32_t reno_sacked; /* bytes assumed delivered from duplicate ACKs (no SACK) */
   bool fack_valid;
   tou_seq_t fack;       /* RACK.fack: highest end of a delivered segment */
