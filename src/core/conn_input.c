@@ -271,6 +271,7 @@ static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   if (seg->payload_len > 0 && seq_leq(seg->seq + (tou_seq_t)seg->payload_len, c->rcv_nxt)) {
     c->stats.dup_segs_received++;
     conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
+    conn_ts_update_recent(c, now, seg); /* conn_ts.c: echo the retransmission */
   }
   if (seg_len(seg) == 0 && !oow_ack_allowed(c, now)) return;
   conn_ack_now(c);

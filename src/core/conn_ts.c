@@ -36,8 +36,14 @@ bool conn_paws_reject(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
 /* RFC 7323 4.3 (3): remember SEG.TSval to echo when the segment is not
  * newer than what our last ACK acknowledged (SEG.SEQ <= Last.ACK.sent):
  * with delayed ACKs this echoes the earliest unacknowledged segment, so
- * the sender's RTT sample includes our delay, as it must. R3 of 5.3: only
- * after the segment was found acceptable. */
+ * the sender's RTT sample includes our delay, as it must. R3 of 5.3 applies
+ * it to acceptable segments; we also apply it to a retransmitted duplicate
+ * (wholly below RCV.NXT, having passed PAWS), as Linux does for one ending
+ * at RCV.NXT: our ACK to it was lost, and echoing the TSval of the last
+ * in-order segment instead would tell the sender that the round trip took
+ * its whole retransmission backoff (tens of seconds), inflating its RTO to
+ * the maximum for the rest of the connection (soak world
+ * 0x2e382d16c72f65e8: 2 MiB at 16 % loss unfinished after 2000 s). */
 void conn_ts_update_recent(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (!has_ts(c, seg) || !seq_leq(seg->seq, c->last_ack_sent)) return;
   if ((int32_t)(seg->opts.ts_val - c->ts_recent) < 0) return;

@@ -14,8 +14,11 @@
 #define XFER_MSS TOU_MSS_DEFAULT_V4
 
 typedef struct xfer_opts {
-  sim_link_params_t link;       /* both directions */
-  uint64_t blackout_from, blackout_to; /* both directions dark in [from, to); 0: none */
+  sim_link_params_t link;       /* both directions (A->B only when asymmetric) */
+  bool asymmetric;              /* B->A uses link_ba */
+  sim_link_params_t link_ba;
+  uint64_t blackout_from, blackout_to; /* dark in [from, to); 0: none */
+  bool blackout_one_way;        /* only A->B goes dark */
   uint64_t resume_reading_at;   /* receivers read nothing before this time; 0: read at once */
   const tou_config_t *cfg;      /* NULL: defaults */
   bool watch;                   /* install the trace hooks (CRC pairing, persist probes) */
@@ -111,6 +114,7 @@ static inline void xfer_run(uint64_t seed, const xfer_opts_t *o, size_t up, size
     ccfg.shutdown_when_sent = !(down > 0 && up == 0);
   }
   world_init(&w, seed, &o->link, o->cfg, &scfg);
+  if (o->asymmetric) sim_link_set_params(world_link_ba(&w), &o->link_ba);
   if (o->watch) {
     sim_add_tap(w.sim, xfer_tap, &r.crc);
     w.a->on_trace = xfer_trace;
@@ -120,7 +124,8 @@ static inline void xfer_run(uint64_t seed, const xfer_opts_t *o, size_t up, size
   }
   if (o->blackout_to > o->blackout_from) {
     sim_link_add_blackout(world_link_ab(&w), o->blackout_from, o->blackout_to);
-    sim_link_add_blackout(world_link_ba(&w), o->blackout_from, o->blackout_to);
+    if (!o->blackout_one_way)
+      sim_link_add_blackout(world_link_ba(&w), o->blackout_from, o->blackout_to);
   }
   sim_app_t *c = sim_app_connect(w.a, &w.addr_b, &ccfg, NULL);
   assert_non_null(c);
