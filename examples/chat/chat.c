@@ -247,6 +247,7 @@ static int open_input(chat_t *c) {
   int r;
   if (t == UV_TTY) {
     r = uv_tty_init(c->loop, &c->input.tty, 0, 1);
+    chat_view_use_status_line(&c->view, uv_guess_handle(1) == UV_TTY);
   } else if (t == UV_NAMED_PIPE) {
     r = uv_pipe_init(c->loop, &c->input.pipe, 0);
     if (r == 0) r = uv_pipe_open(&c->input.pipe, 0);
@@ -723,6 +724,7 @@ int main(int argc, char **argv) {
     finish(c, 1);
   }
   uv_run(c->loop, UV_RUN_DEFAULT);
+  if (c->view.status_line) fputc('\n', stdout); /* leave the prompt line */
   chat_script_free(&c->script);
   uv_loop_close(c->loop);
   return c->exit_code;

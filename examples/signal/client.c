@@ -52,7 +52,8 @@ typedef struct agent {
   uv_timer_t linger;
   uv_timer_t trickle; /* caller with --hold: one more candidate every 500 ms */
   char why[200];
-  bool finished;
+  bool finished, connected;
+  bool input_done; /* interactive: stdin ended */
 } agent_t;
 
 typedef struct app {
@@ -111,7 +112,8 @@ static void send_msg(agent_t *a, char *text) {
 static char *build_offer_or_answer(agent_t *a, sig_type_t t) {
   char sdp[256];
   snprintf(sdp, sizeof sdp,
-           "v=0\r\no=%s 1 1 IN IP4 127.0.0.1\r\ns=tou call in %s\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+           "v=0\r\no=%s 1 1 IN IP4 127.0.0.1\r\ns=tou call in %s\r\n"
+           "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
            a->name, a->room);
   return sig_build_sdp(t, sdp, NULL);
 }
@@ -340,8 +342,11 @@ static void on_connect(tou_connect_t *req, int status) {
     fail(a, "read: %s", uv_err_name(r));
     return;
   }
-  a->phase = a->role == ROLE_NONE ? PH_INTERACTIVE : PH_JOINING;
-  send_msg(a, sig_build_join(a->room, a->name));
+  a->connected = true;
+  if (a->input_done && a->phase == PH_INTERACTIVE) {
+    a->phase = PH_CLOSING; /* stdin ended before the connection was up */
+    sconn_shutdown(&a->conn);
+  }
 }
 
 static int agent_start(app_t *app, agent_t *a) {
@@ -367,6 +372,12 @@ static int agent_start(app_t *app, agent_t *a) {
   if (r == 0)
     r = tou_connect(&a->connect_req, &a->ep, &a->conn.stream,
                     (const struct sockaddr *)&app->server, on_connect);
+  if (r == 0) {
+    /* Written now, sent once the handshake completes: tou queues writes
+     * in order, so whatever is typed meanwhile follows the join. */
+    a->phase = a->role == ROLE_NONE ? PH_INTERACTIVE : PH_JOINING;
+    send_msg(a, sig_build_join(a->room, a->name));
+  }
   if (r < 0) {
     tou_close((tou_handle_t *)&a->ep, NULL);
     uv_close((uv_handle_t *)&a->linger, NULL);
@@ -408,7 +419,8 @@ static void on_input(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (nread < 0) {
     app->input_open = false;
     uv_close((uv_handle_t *)&app->input, NULL);
-    if (a->phase == PH_INTERACTIVE) {
+    a->input_done = true;
+    if (a->phase == PH_INTERACTIVE && a->connected) {
       a->phase = PH_CLOSING;
       sconn_shutdown(&a->conn);
     }

@@ -25,6 +25,7 @@ typedef struct client {
   unsigned room;
   char name[SIG_MAX_NAME + 1];
   char addr[64];
+  const char *link; /* "heard", "silent" or "back": the last link verdict */
 } client_t;
 
 typedef struct server_opts {
@@ -153,6 +154,7 @@ static void handle_relayed(client_t *c, const sig_msg_t *m) {
     send_error(c, SIG_E_NO_SUCH_PEER, "\"to\" names nobody in this room");
     return;
   }
+  log_event(s, "relay %s from=%s to=%s", sig_type_name(m->type), c->name, m->to ? m->to : "room");
   char *relay = sig_build_relay(m, c->name);
   if (to >= 0) {
     if (relay && sconn_send(&s->clients[to].conn, relay) == UV_ENOBUFS)
@@ -204,12 +206,27 @@ static void on_end(sconn_t *conn, int status) {
   else sconn_close(conn);
 }
 
+/* One line with every member of c's room and its link, for the operator. */
+static void log_roster(client_t *c) {
+  server_t *s = c->srv;
+  const room_t *r = rooms_get(&s->rooms, c->room);
+  if (!r || s->opts.quiet) return;
+  printf("EVENT room %s:", r->name);
+  for (unsigned k = 0; k < r->count; k++)
+    printf(" %s=%s", r->members[k].name, s->clients[r->members[k].id].link);
+  putchar('\n');
+  fflush(stdout);
+}
+
 static void on_link(sconn_t *conn, int state) {
   client_t *c = (client_t *)conn;
   const char *word = state == TOU_LINK_SILENT ? "silent" : state == TOU_LINK_BACK ? "back"
                                                                                   : "heard";
+  c->link = word;
   log_event(c->srv, "link client=%d name=%s %s", c->id, c->joined ? c->name : "-", word);
-  if (!c->joined || state == TOU_LINK_HEARD) return;
+  if (!c->joined) return;
+  log_roster(c);
+  if (state == TOU_LINK_HEARD) return;
   char *text = sig_build_peer_link(c->name, word);
   send_to_room(c, text);
   sig_text_free(text);
@@ -269,6 +286,7 @@ static void on_connection(tou_endpoint_t *ep, int status) {
   sconn_init(&c->conn, &callbacks, s, s->opts.max_message, 1u << 20);
   c->srv = s;
   c->id = id;
+  c->link = "heard";
   if (tou_accept(ep, &c->conn.stream) != 0) {
     frame_decoder_free(&c->conn.decoder);
     if (refused) free(c);
