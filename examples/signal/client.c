@@ -21,8 +21,7 @@
 
 #include "sconn.h"
 #include "sigmsg.h"
-
-enum role { ROLE_NONE, ROLE_CALLER, ROLE_CALLEE };
+#include "signal_opts.h"
 
 enum phase {
   PH_CONNECTING,
@@ -42,7 +41,7 @@ enum phase {
 typedef struct agent {
   sconn_t conn; /* first */
   struct app *app;
-  enum role role;
+  client_role_t role;
   enum phase phase;
   char room[SIG_MAX_ROOM + 1], name[SIG_MAX_NAME + 1], peer[SIG_MAX_NAME + 1];
   unsigned cand_sent, cand_recv;
@@ -65,6 +64,8 @@ typedef struct app {
   agent_t *agents;
   unsigned count, finished, failed;
   uv_timer_t deadline;
+  uv_signal_t sigint, sigterm; /* leave the room and close, then exit */
+  int watch; /* interactive without stdin: print what arrives until a signal */
   uv_pipe_t input;
   bool input_open;
   char input_line[SIG_MAX_SDP + 256];
@@ -301,6 +302,8 @@ static void agent_done(agent_t *a) {
   if (a->phase != PH_DONE) app->failed++;
   if (app->finished == app->count) {
     uv_close((uv_handle_t *)&app->deadline, NULL);
+    uv_close((uv_handle_t *)&app->sigint, NULL);
+    uv_close((uv_handle_t *)&app->sigterm, NULL);
     if (app->input_open) {
       app->input_open = false;
       uv_close((uv_handle_t *)&app->input, NULL);
@@ -440,6 +443,22 @@ static void on_input(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 /* ---- main -------------------------------------------------------------------- */
 
+/* SIGINT/SIGTERM: an interactive client leaves gracefully (our FIN; the
+ * server tells the room "bye"); scripted calls still running fail. */
+static void on_signal(uv_signal_t *sig, int signum) {
+  (void)signum;
+  app_t *app = sig->data;
+  for (unsigned i = 0; i < app->count; i++) {
+    agent_t *a = &app->agents[i];
+    if (a->phase == PH_INTERACTIVE && a->connected) {
+      a->phase = PH_CLOSING;
+      sconn_shutdown(&a->conn);
+    } else if (a->phase != PH_CLOSING && a->phase != PH_DONE) {
+      fail(a, "interrupted in phase %d", (int)a->phase);
+    }
+  }
+}
+
 static void on_deadline(uv_timer_t *t) {
   app_t *app = t->data;
   for (unsigned i = 0; i < app->count; i++)
@@ -447,83 +466,37 @@ static void on_deadline(uv_timer_t *t) {
       fail(&app->agents[i], "timed out in phase %d", (int)app->agents[i].phase);
 }
 
-static void usage(FILE *f) {
-  fputs("usage: signal-client [options] HOST PORT\n"
-        "  --room NAME        room to join (with --pairs: the rooms' prefix; default room)\n"
-        "  --name NAME        our name (default: from the role)\n"
-        "  --role caller|callee  play one side of a call and check what arrives\n"
-        "  --pairs N          run N calls at once (2N clients)\n"
-        "  --candidates K     ICE candidates each side sends (default 3)\n"
-        "  --hold MS          caller: stay in the call MS ms before bye (default 0)\n"
-        "  --timeout S        fail what has not finished after S s (default 30)\n"
-        "  --linger MS        keep the socket MS ms after closing (default 1000)\n"
-        "  --probe-idle MS, --silent MS   link probing (default 1000, 5000)\n"
-        "  -v, --verbose      print every message\n"
-        "Without --role or --pairs: interactive; see the header of client.c.\n",
-        f);
-}
-
 int main(int argc, char **argv) {
   static app_t app_storage;
   app_t *app = &app_storage;
-  const char *room = "room", *name = NULL, *pos[2];
-  int npos = 0;
-  enum role role = ROLE_NONE;
-  unsigned long pairs = 0;
-  app->candidates = 3;
-  app->timeout_s = 30;
-  app->linger_ms = 1000;
-  app->probe_idle_ms = 1000;
-  app->silent_ms = 5000;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      return 0;
-    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-      app->verbose = 1;
-    } else if (a[0] == '-' && a[1] == '-') {
-      if (!v) {
-        usage(stderr);
-        return 2;
-      }
-      i++;
-      unsigned long n = strtoul(v, NULL, 10);
-      if (!strcmp(a, "--room")) room = v;
-      else if (!strcmp(a, "--name")) name = v;
-      else if (!strcmp(a, "--role") && !strcmp(v, "caller")) role = ROLE_CALLER;
-      else if (!strcmp(a, "--role") && !strcmp(v, "callee")) role = ROLE_CALLEE;
-      else if (!strcmp(a, "--pairs") && n > 0 && n <= 1000) pairs = n;
-      else if (!strcmp(a, "--candidates") && n <= 100) app->candidates = (unsigned)n;
-      else if (!strcmp(a, "--timeout") && n > 0) app->timeout_s = (unsigned)n;
-      else if (!strcmp(a, "--linger")) app->linger_ms = (unsigned)n;
-      else if (!strcmp(a, "--hold")) app->hold_ms = (unsigned)n;
-      else if (!strcmp(a, "--probe-idle") && n > 0) app->probe_idle_ms = (unsigned)n;
-      else if (!strcmp(a, "--silent") && n > 0) app->silent_ms = (unsigned)n;
-      else {
-        fprintf(stderr, "signal-client: bad option %s %s\n", a, v);
-        return 2;
-      }
-    } else if (npos < 2) {
-      pos[npos++] = a;
-    } else {
-      usage(stderr);
-      return 2;
+  client_opts_t o;
+  char err[160];
+  int pr = client_opts_parse(argc, argv, &o, err, sizeof err, stdout);
+  if (pr != 0) {
+    if (pr < 0) {
+      fprintf(stderr, "signal-client: %s\n", err);
+      client_opts_usage(stderr);
     }
+    return pr < 0 ? 2 : 0;
   }
-  if (npos != 2 || (pairs && role != ROLE_NONE)) {
-    usage(stderr);
+  if (uv_ip4_addr(o.host, o.port, (struct sockaddr_in *)&app->server) != 0 &&
+      uv_ip6_addr(o.host, o.port, (struct sockaddr_in6 *)&app->server) != 0) {
+    fprintf(stderr, "signal-client: bad address %s (numeric IPv4 or IPv6)\n", o.host);
     return 2;
   }
-  int port = atoi(pos[1]);
-  if ((uv_ip4_addr(pos[0], port, (struct sockaddr_in *)&app->server) != 0 &&
-       uv_ip6_addr(pos[0], port, (struct sockaddr_in6 *)&app->server) != 0) ||
-      port <= 0 || port > 65535) {
-    fprintf(stderr, "signal-client: bad address %s %s (numeric IP and port)\n", pos[0], pos[1]);
-    return 2;
-  }
+  app->candidates = o.candidates;
+  app->timeout_s = o.timeout_s;
+  app->linger_ms = o.linger_ms;
+  app->hold_ms = o.hold_ms;
+  app->probe_idle_ms = o.probe_idle_ms;
+  app->silent_ms = o.silent_ms;
+  app->verbose = o.verbose;
+  app->watch = o.watch;
+  const char *room = o.room, *name = o.name;
+  client_role_t role = o.role;
+  unsigned pairs = o.pairs;
   app->loop = uv_default_loop();
-  app->count = pairs ? (unsigned)pairs * 2 : 1;
+  app->count = pairs ? pairs * 2 : 1;
   app->agents = calloc(app->count, sizeof *app->agents);
   if (!app->agents) return 1;
   for (unsigned i = 0; i < app->count; i++) {
@@ -547,6 +520,11 @@ int main(int argc, char **argv) {
   uv_timer_init(app->loop, &app->deadline);
   app->deadline.data = app;
   uv_timer_start(&app->deadline, on_deadline, (uint64_t)app->timeout_s * 1000, 0);
+  uv_signal_init(app->loop, &app->sigint);
+  uv_signal_init(app->loop, &app->sigterm);
+  app->sigint.data = app->sigterm.data = app;
+  uv_signal_start(&app->sigint, on_signal, SIGINT);
+  uv_signal_start(&app->sigterm, on_signal, SIGTERM);
   for (unsigned i = 0; i < app->count; i++) {
     int r = agent_start(app, &app->agents[i]);
     if (r < 0) {
@@ -557,7 +535,8 @@ int main(int argc, char **argv) {
   if (role == ROLE_NONE && !pairs) {
     app->timeout_s = 0;
     uv_timer_stop(&app->deadline);
-    if (uv_pipe_init(app->loop, &app->input, 0) == 0 && uv_pipe_open(&app->input, 0) == 0) {
+    if (!app->watch && uv_pipe_init(app->loop, &app->input, 0) == 0 &&
+        uv_pipe_open(&app->input, 0) == 0) {
       app->input.data = app;
       app->input_open = true;
       uv_read_start((uv_stream_t *)&app->input, input_alloc, on_input);
