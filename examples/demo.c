@@ -17,7 +17,7 @@ static tou_stream_t server_stream, client_stream;
 static tou_connect_t connect_req;
 static tou_write_t client_write, server_write;
 static tou_shutdown_t client_shutdown, server_shutdown;
-static uv_timer_t watchdog;
+static uv_timer_t watchdog, server_pause;
 static uint64_t t0;
 static unsigned next_message;
 static char echo_buf[256];
@@ -80,6 +80,7 @@ static void finish(int code) {
   finished = true;
   exit_code = code;
   uv_close((uv_handle_t *)&watchdog, NULL);
+  uv_close((uv_handle_t *)&server_pause, NULL);
   tou_close((tou_handle_t *)&client_stream, on_closed);
   tou_close((tou_handle_t *)&server_stream, on_closed);
   tou_close((tou_handle_t *)&client_ep, on_closed);
@@ -110,6 +111,12 @@ static void on_server_shutdown(tou_shutdown_t *req, int status) {
   maybe_finish();
 }
 
+static void on_server_pause(uv_timer_t *t) {
+  (void)t;
+  printf("\n== four-way close, second half: server FIN, client ACK ==\n");
+  tou_shutdown(&server_shutdown, &server_stream, on_server_shutdown);
+}
+
 static void on_server_read(tou_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (nread > 0) {
     print_time();
@@ -120,9 +127,10 @@ static void on_server_read(tou_stream_t *s, ssize_t nread, const uv_buf_t *buf) 
     tou_write(&server_write, s, &out, 1, NULL);
   } else if (nread == UV_EOF) {
     print_time();
-    printf("server  read end of stream (the client's FIN): closing its side too\n");
-    printf("\n== four-way close, second half: server FIN, client ACK ==\n");
-    tou_shutdown(&server_shutdown, s, on_server_shutdown);
+    printf("server  read end of stream (the client's FIN); it closes its own side a moment\n"
+           "                     later (had it answered at once, its FIN would carry the ACK:\n"
+           "                     a three-segment close)\n");
+    uv_timer_start(&server_pause, on_server_pause, 2, 0);
   } else if (nread < 0) {
     printf("server  read error: %s\n", uv_strerror((int)nread));
     finish(1);
@@ -228,6 +236,7 @@ int main(void) {
   printf("  client endpoint: 127.0.0.1:%d\n", ntohs(client_addr.sin_port));
   printf("\n== three-way handshake: SYN, SYN-ACK, ACK ==\n");
   uv_timer_init(loop, &watchdog);
+  uv_timer_init(loop, &server_pause);
   uv_timer_start(&watchdog, on_watchdog, 10000, 0);
   r = tou_connect(&connect_req, &client_ep, &client_stream, (const struct sockaddr *)&server_addr,
                   on_connect);

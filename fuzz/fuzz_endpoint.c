@@ -66,7 +66,7 @@ static uint8_t pattern(uint64_t off) { return (uint8_t)(off * 31 + (off >> 9) + 
 
 static void check(fuzz_t *f) {
   for (int i = 0; i < 2; i++) {
-    if (!ep_timers_check(f->ep[i])) abort();
+    if (!ep_timers_check(f->ep[i]) || !ep_progress_check(f->ep[i])) abort();
     tou_ep_stats_t s;
     tou_ep_get_stats(f->ep[i], &s);
     if (s.connections > 16 || s.time_wait > 4 || s.half_open > 4) abort();

@@ -228,6 +228,13 @@ typedef struct tou_endpoint_options_s {
   void *trace_arg;
   const uint8_t *seed;       /* 32 bytes for repeatable randomness (tests only);
                                 NULL: libsodium's generator */
+  int disable_udp_offload;   /* 1: one datagram per system buffer, never UDP GSO
+                                (sending runs of equal-sized datagrams as one buffer
+                                the kernel splits) nor UDP GRO (receiving them
+                                coalesced). Default 0: used where the kernel has
+                                them (Linux 4.18+ / 5.0+), and GSO is dropped for
+                                the endpoint at the first send the kernel refuses.
+                                The datagrams on the wire are the same either way. */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */
@@ -280,7 +287,7 @@ typedef struct tou_endpoint_stats_s {
   unsigned streams;          /* open tou_stream_t handles on this endpoint */
   unsigned accept_queue;     /* connections waiting for tou_accept() */
   int socket_sndbuf, socket_rcvbuf; /* as granted by the system */
-  int recvmmsg;              /* 1 when libuv receives with recvmmsg */
+  int recvmmsg;              /* 1 when receiving with recvmmsg (libuv's, or the binding's with GRO) */
   /* From the protocol core: */
   unsigned connections;      /* connection objects held (all states but TIME_WAIT records) */
   unsigned half_open;        /* listener's SYN_RCVD connections */
@@ -289,6 +296,10 @@ typedef struct tou_endpoint_stats_s {
   uint64_t resets_sent;
   uint64_t syns_dropped;     /* SYNs refused: half-open queue or table full */
   uint64_t challenge_acks;   /* RFC 5961 challenge ACKs sent */
+  /* Segmentation offloads (tou_endpoint_options_t.disable_udp_offload): */
+  int gso, gro;              /* 1 while the endpoint sends with UDP GSO / receives with GRO */
+  uint64_t gso_buffers;      /* buffers sent with GSO, each 2..64 datagrams */
+  uint64_t gro_buffers;      /* received buffers holding several coalesced datagrams */
 } tou_endpoint_stats_t;
 
 /* Fills *stats. Returns 0 or UV_EINVAL. */
@@ -406,6 +417,19 @@ typedef void (*tou_link_cb)(tou_stream_t *stream, int link_state);
  * loop's thread whenever the state changes; NULL removes it. */
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *stream, tou_link_cb cb);
 
+/* Asks the peer "can you hear me?" now; the answer shows in the link-state
+ * callback and tou_stream_info_t. Returns 0, UV_EAGAIN when a probe is
+ * already out or the last one went less than a second ago, UV_ENOTCONN
+ * before the handshake completed. */
+TOU_EXTERN int tou_stream_probe_now(tou_stream_t *stream);
+
+/* One direction of the path, as the link probe sees it. */
+typedef enum tou_link_path {
+  TOU_LINK_PATH_WORKS = 0, /* seen to carry segments recently */
+  TOU_LINK_PATH_FAILS,     /* known not to */
+  TOU_LINK_PATH_UNKNOWN,   /* cannot tell (nothing comes back at all) */
+} tou_link_path_t;
+
 /* Statistics of one stream (in the spirit of Linux TCP_INFO). */
 typedef struct tou_stream_info_s {
   int state;                   /* TOU_STATE_* */
@@ -432,6 +456,15 @@ typedef struct tou_stream_info_s {
   uint64_t tlp_probes;         /* tail loss probes sent */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest sample */
+  /* Link probing and keepalive: */
+  int link_state;              /* TOU_LINK_* */
+  int link_inbound;            /* TOU_LINK_PATH_*: do we hear the peer? */
+  int link_outbound;           /* TOU_LINK_PATH_*: does the peer hear us? */
+  uint64_t last_heard_us;      /* uv_hrtime()/1000 of the last segment from the peer */
+  uint64_t silent_since_us;    /* when the link last became silent (0: never) */
+  uint64_t probes_sent;        /* our "can you hear me?" asks */
+  uint64_t probes_answered;    /* of ours, answered (complete round trips) */
+  uint64_t keepalives_sent;
 } tou_stream_info_t;
 
 /* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no

@@ -29,6 +29,7 @@ static struct {
   bool listen, keep, verbose, stats;
   int verbose_level;
   double status_every;
+  unsigned link_probe_ms, link_silent_ms;
   const char *host, *port;
 } opt;
 
@@ -54,6 +55,9 @@ static void usage(FILE *f) {
         "  -v                  print state changes (SYN_SENT -> ESTABLISHED ...); -vv: segments too\n"
         "  --stats             print each connection's statistics on stderr when it ends\n"
         "  --status-every S    print the endpoint's connections (like ss) every S seconds\n"
+        "  --link-probe MS[:SILENT_MS]  ask \"can you hear me?\" after MS ms without an\n"
+        "                      answer; report the link going silent (no reply in SILENT_MS,\n"
+        "                      default 5000) and coming back\n"
         "  -h, --help          this text\n",
         f);
 }
@@ -111,6 +115,15 @@ static void on_trace(void *arg, const tou_trace_t *t) {
 
 /* ---- statistics ---- */
 
+static const char *link_name(int state) {
+  switch (state) {
+    case TOU_LINK_HEARD: return "heard";
+    case TOU_LINK_SILENT: return "silent";
+    case TOU_LINK_BACK: return "back";
+  }
+  return "?";
+}
+
 static void print_info(const char *label, const tou_stream_info_t *i) {
   char peer[80];
   clear_progress();
@@ -120,7 +133,8 @@ static void print_info(const char *label, const tou_stream_info_t *i) {
           "timeouts %llu\n"
           "  rtt %.3f ms (min %.3f) rttvar %.3f ms rto %.1f ms; %s cwnd %u ssthresh %u; windows: "
           "peer %u ours %u; mss %u\n"
-          "  lost %llu sacked %llu tail-loss probes %llu congestion events %u\n",
+          "  lost %llu sacked %llu tail-loss probes %llu congestion events %u\n"
+          "  link %s; probes sent %llu answered %llu; keepalives sent %llu\n",
           label, addr_str((const struct sockaddr *)&i->peer, peer, sizeof peer),
           tou_stream_state_name(i->state), i->conn_id, i->peer_conn_id,
           (unsigned long long)i->bytes_sent, (unsigned long long)i->bytes_received,
@@ -130,7 +144,8 @@ static void print_info(const char *label, const tou_stream_info_t *i) {
           i->congestion_control ? i->congestion_control : "?", i->cwnd, i->ssthresh, i->snd_wnd,
           i->rcv_wnd, i->mss, (unsigned long long)i->segs_lost,
           (unsigned long long)i->segs_sacked, (unsigned long long)i->tlp_probes,
-          i->congestion_events);
+          i->congestion_events, link_name(i->link_state), (unsigned long long)i->probes_sent,
+          (unsigned long long)i->probes_answered, (unsigned long long)i->keepalives_sent);
 }
 
 static void print_status_line(const tou_stream_info_t *i, tou_stream_t *s, void *arg) {
@@ -374,8 +389,19 @@ static conn_t *conn_new(void) {
   return c;
 }
 
+static void on_link(tou_stream_t *s, int state) {
+  conn_t *c = s->data;
+  clear_progress();
+  fprintf(stderr, "toucat: connection %d: link %s\n", c->id, link_name(state));
+}
+
 static void conn_started(conn_t *c) {
   tou_read_start(&c->stream, on_alloc, on_read);
+  if (opt.link_probe_ms > 0) {
+    int r = tou_stream_link_probe(&c->stream, opt.link_probe_ms, opt.link_silent_ms);
+    if (r == 0) r = tou_stream_set_link_cb(&c->stream, on_link);
+    if (r < 0) fprintf(stderr, "toucat: link probing: %s\n", uv_strerror(r));
+  }
   if (!opt.keep) {
     active = c;
     read_stdin();
@@ -454,6 +480,16 @@ static void parse_args(int argc, char **argv) {
         fprintf(stderr, "toucat: bad --status-every %s\n", argv[i]);
         exit(2);
       }
+    } else if (!strcmp(a, "--link-probe") && i + 1 < argc) {
+      char *end;
+      unsigned long ms = strtoul(argv[++i], &end, 10), silent = 0;
+      if (*end == ':') silent = strtoul(end + 1, &end, 10);
+      if (*end || ms == 0) {
+        fprintf(stderr, "toucat: bad --link-probe %s\n", argv[i]);
+        exit(2);
+      }
+      opt.link_probe_ms = (unsigned)ms;
+      opt.link_silent_ms = (unsigned)silent;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       exit(0);

@@ -99,7 +99,8 @@ int chat_cli_parse(int argc, char **argv, chat_opts_t *o, char *err, size_t errc
         else if (a[2] == 's') o->silent_ms = (unsigned)v;
         else o->linger_ms = (unsigned)v;
       } else if (!strcmp(a, "--max-rto")) {
-        if (parse_uint(val, 600000, &v) < 0 || v < 200) FAIL("bad --max-rto (200..600000): %s", val);
+        if (parse_uint(val, 600000, &v) < 0 || v < 200)
+          FAIL("bad --max-rto (200..600000): %s", val);
         o->max_rto_ms = (unsigned)v;
       } else if (!strcmp(a, "--timeout")) {
         if (parse_uint(val, 86400, &v) < 0) FAIL("bad timeout: %s", val);

@@ -21,7 +21,8 @@ const char *chat_link_text(chat_link_t link) {
     case CHAT_LINK_CONNECTING: return "connecting ...";
     case CHAT_LINK_CONNECTED: return "connected";
     case CHAT_LINK_PROBING: return "can you hear me? ...";
-    case CHAT_LINK_SILENT: return "silent (no answer; your messages are kept and sent when it is back)";
+    case CHAT_LINK_SILENT:
+      return "silent (no answer; your messages are kept and sent when it is back)";
     case CHAT_LINK_BACK: return "back";
     case CHAT_LINK_CLOSED: return "closed";
   }
@@ -44,6 +45,20 @@ void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name, int
   v->events = events;
   v->name = name;
   v->timestamps = timestamps;
+  v->status_line = 0;
+  v->link = CHAT_LINK_CONNECTING;
+}
+
+void chat_view_use_status_line(chat_view_t *v, int on) { v->status_line = on && !v->events; }
+
+/* Erase the status line before printing above it, redraw it after. */
+static void begin(chat_view_t *v) {
+  if (v->status_line) fputs("\r\033[K", v->out);
+}
+
+static void end(chat_view_t *v) {
+  if (v->status_line) fprintf(v->out, "[%s] ", chat_link_text(v->link));
+  fflush(v->out);
 }
 
 /* Wall-clock time, so that two peers' logs can be merged by time. */
@@ -61,40 +76,45 @@ static void stamp(chat_view_t *v) {
 void chat_view_event(chat_view_t *v, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  begin(v);
   stamp(v);
   fputs(v->events ? "EVENT " : "* ", v->out);
   vfprintf(v->out, fmt, ap);
   fputc('\n', v->out);
   va_end(ap);
-  fflush(v->out);
+  end(v);
 }
 
 void chat_view_message(chat_view_t *v, int incoming, const char *text, size_t len) {
   char clean[4096];
   chat_sanitize(text, len, clean, sizeof clean);
+  begin(v);
   stamp(v);
   if (v->events)
     fprintf(v->out, "%s %s\n", incoming ? "RECV" : "SENT", clean);
   else
     fprintf(v->out, "%s: %s\n", incoming ? "peer" : v->name, clean);
-  fflush(v->out);
+  end(v);
 }
 
 void chat_view_link(chat_view_t *v, chat_link_t link) {
+  v->link = link;
+  begin(v);
   stamp(v);
   if (v->events)
     fprintf(v->out, "EVENT link %s\n", chat_link_word(link));
   else
-    fprintf(v->out, "[link: %s]\n", chat_link_text(link));
-  fflush(v->out);
+    fprintf(v->out, "* link: %s\n", chat_link_text(link));
+  end(v);
 }
 
 void chat_view_line(chat_view_t *v, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
+  begin(v);
   stamp(v);
   vfprintf(v->out, fmt, ap);
   fputc('\n', v->out);
   va_end(ap);
-  fflush(v->out);
+  end(v);
 }

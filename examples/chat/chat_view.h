@@ -32,9 +32,14 @@ typedef struct chat_view {
   int events;       /* machine-readable log */
   const char *name; /* our name in the human view */
   int timestamps;   /* prefix every line with the wall-clock time */
+  int status_line;  /* a person at a terminal: keep "[link] " as the prompt */
+  chat_link_t link; /* for the status line */
 } chat_view_t;
 
 void chat_view_init(chat_view_t *v, FILE *out, int events, const char *name, int timestamps);
+/* Keeps a status line ("[connected] ") below the conversation, as the
+ * prompt; for a terminal, not for logs. */
+void chat_view_use_status_line(chat_view_t *v, int on);
 /* An event: "EVENT <text>" in the log, "* <text>" for a person. */
 void chat_view_event(chat_view_t *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A message sent (incoming 0) or received (incoming 1). */

@@ -16,6 +16,7 @@
 #include "rooms.h"
 #include "sconn.h"
 #include "sigmsg.h"
+#include "signal_opts.h"
 
 typedef struct client {
   sconn_t conn; /* first */
@@ -25,17 +26,8 @@ typedef struct client {
   unsigned room;
   char name[SIG_MAX_NAME + 1];
   char addr[64];
+  const char *link; /* "heard", "silent" or "back": the last link verdict */
 } client_t;
-
-typedef struct server_opts {
-  const char *host;
-  int port;
-  unsigned max_clients, max_rooms, max_members;
-  size_t max_message;
-  unsigned probe_idle_ms, silent_ms;
-  unsigned max_rto_ms; /* 0: tou's default */
-  int quiet;
-} server_opts_t;
 
 typedef struct server {
   uv_loop_t *loop;
@@ -153,6 +145,7 @@ static void handle_relayed(client_t *c, const sig_msg_t *m) {
     send_error(c, SIG_E_NO_SUCH_PEER, "\"to\" names nobody in this room");
     return;
   }
+  log_event(s, "relay %s from=%s to=%s", sig_type_name(m->type), c->name, m->to ? m->to : "room");
   char *relay = sig_build_relay(m, c->name);
   if (to >= 0) {
     if (relay && sconn_send(&s->clients[to].conn, relay) == UV_ENOBUFS)
@@ -204,12 +197,27 @@ static void on_end(sconn_t *conn, int status) {
   else sconn_close(conn);
 }
 
+/* One line with every member of c's room and its link, for the operator. */
+static void log_roster(client_t *c) {
+  server_t *s = c->srv;
+  const room_t *r = rooms_get(&s->rooms, c->room);
+  if (!r || s->opts.quiet) return;
+  printf("EVENT room %s:", r->name);
+  for (unsigned k = 0; k < r->count; k++)
+    printf(" %s=%s", r->members[k].name, s->clients[r->members[k].id].link);
+  putchar('\n');
+  fflush(stdout);
+}
+
 static void on_link(sconn_t *conn, int state) {
   client_t *c = (client_t *)conn;
   const char *word = state == TOU_LINK_SILENT ? "silent" : state == TOU_LINK_BACK ? "back"
                                                                                   : "heard";
+  c->link = word;
   log_event(c->srv, "link client=%d name=%s %s", c->id, c->joined ? c->name : "-", word);
-  if (!c->joined || state == TOU_LINK_HEARD) return;
+  if (!c->joined) return;
+  log_roster(c);
+  if (state == TOU_LINK_HEARD) return;
   char *text = sig_build_peer_link(c->name, word);
   send_to_room(c, text);
   sig_text_free(text);
@@ -269,6 +277,7 @@ static void on_connection(tou_endpoint_t *ep, int status) {
   sconn_init(&c->conn, &callbacks, s, s->opts.max_message, 1u << 20);
   c->srv = s;
   c->id = id;
+  c->link = "heard";
   if (tou_accept(ep, &c->conn.stream) != 0) {
     frame_decoder_free(&c->conn.decoder);
     if (refused) free(c);
@@ -306,62 +315,17 @@ static void on_signal(uv_signal_t *sig, int signum) {
   uv_close((uv_handle_t *)&s->sigterm, NULL);
 }
 
-static void usage(FILE *f) {
-  fputs("usage: signal-server [options] PORT\n"
-        "  --host ADDR          address to listen on (default 0.0.0.0)\n"
-        "  --max-clients N      default 1024\n"
-        "  --max-rooms N        default 512\n"
-        "  --max-members N      per room, default 8\n"
-        "  --max-message BYTES  default 65536\n"
-        "  --probe-idle MS      link probe after MS ms of silence (default 1000)\n"
-        "  --silent MS          link silent after MS ms unanswered (default 5000)\n"
-        "  --max-rto MS         cap the retransmission timeout (default: tou's, 60 s),\n"
-        "                       so that a member that comes back is heard soon\n"
-        "  -q, --quiet          no event log\n",
-        f);
-}
-
-static int parse_args(int argc, char **argv, server_opts_t *o) {
-  *o = (server_opts_t){"0.0.0.0", -1, 1024, 512, 8, FRAME_DEFAULT_MAX, 1000, 5000, 0, 0};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    char *end = NULL;
-    unsigned long n = v ? strtoul(v, &end, 10) : 0;
-    bool num_ok = v && *v && end && !*end;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      exit(0);
-    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-      o->quiet = 1;
-      continue;
-    } else if (a[0] != '-') {
-      n = strtoul(a, &end, 10);
-      if (o->port >= 0 || !*a || *end || n > 65535) return -1;
-      o->port = (int)n;
-      continue;
-    }
-    if (!v) return -1;
-    i++;
-    if (!strcmp(a, "--host")) o->host = v;
-    else if (!num_ok || n == 0 || n > 1000000) return -1;
-    else if (!strcmp(a, "--max-clients")) o->max_clients = (unsigned)n;
-    else if (!strcmp(a, "--max-rooms")) o->max_rooms = (unsigned)n;
-    else if (!strcmp(a, "--max-members")) o->max_members = (unsigned)n;
-    else if (!strcmp(a, "--max-message")) o->max_message = n;
-    else if (!strcmp(a, "--probe-idle")) o->probe_idle_ms = (unsigned)n;
-    else if (!strcmp(a, "--silent")) o->silent_ms = (unsigned)n;
-    else if (!strcmp(a, "--max-rto") && n >= 200) o->max_rto_ms = (unsigned)n;
-    else return -1;
-  }
-  return o->port >= 0 ? 0 : -1;
-}
-
 int main(int argc, char **argv) {
   static server_t srv;
   server_t *s = &srv;
-  if (parse_args(argc, argv, &s->opts) < 0) {
-    usage(stderr);
-    return 2;
+  char err[160];
+  int pr = server_opts_parse(argc, argv, &s->opts, err, sizeof err, stdout);
+  if (pr != 0) {
+    if (pr < 0) {
+      fprintf(stderr, "signal-server: %s\n", err);
+      server_opts_usage(stderr);
+    }
+    return pr < 0 ? 2 : 0;
   }
   s->loop = uv_default_loop();
   s->clients = calloc(s->opts.max_clients, sizeof *s->clients);

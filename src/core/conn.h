@@ -139,6 +139,7 @@ bool conn_fin_acked(const tou_conn_t *c);
 /* conn_input.c */
 void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
 void conn_challenge_ack(tou_conn_t *c, uint64_t now);
+void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synack);
 
 /* conn_output.c */
 /* The next segment c wants to send now; payload (if any) is copied into

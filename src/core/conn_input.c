@@ -255,6 +255,18 @@ static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   conn_want_output(c);
 }
 
+/* RFC 9293 3.10.7.3: text and FIN carried by a SYN-ACK are processed as in
+ * ESTABLISHED once the handshake completed. Their sequence numbers start
+ * after the SYN. */
+void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synack) {
+  tou_segment_t s = *synack;
+  s.flags &= (uint8_t)~TOU_SYN;
+  s.seq += 1;
+  data_input(c, now, &s);
+  if (c->state == TOU_CLOSED) return;
+  fin_input(c, now, &s);
+}
+
 static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (seg->flags & TOU_RST) {
     rst_input(c, now, seg);

@@ -137,6 +137,7 @@ void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) 
     conn_stop_rtx(c);
     c->ack_pending = true; /* third step of the handshake */
     conn_established(c, now);
+    if (seg->payload_len > 0 || (seg->flags & TOU_FIN)) conn_syn_text_input(c, now, seg);
     return;
   }
   /* Simultaneous open (Figure 7): our SYN crossed theirs. Answer with a

@@ -250,6 +250,10 @@ uint64_t conn_rec_deadline(const tou_conn_t *c) {
 static bool unsent_data_fits(const tou_conn_t *c) {
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
   if (off >= sendbuf_len(&c->sb)) return false;
+  /* Nagle holds a partial segment back while data is in flight: then the
+   * probe must be a retransmission. */
+  size_t avail = sendbuf_len(&c->sb) - off;
+  if (avail < c->snd_mss && !c->ep->cfg.nodelay && !c->fin_queued) return false;
   return (uint32_t)(c->snd_nxt - c->snd_una) + 1 <= c->snd_wnd;
 }
 

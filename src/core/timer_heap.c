@@ -110,3 +110,21 @@ bool ep_timers_check(const tou_ep_t *ep) {
   }
   return true;
 }
+
+static bool has_outstanding(const tou_conn_t *c) {
+  if (c->dead || c->state == TOU_CLOSED || c->state == TOU_TIME_WAIT) return false;
+  if (c->state == TOU_SYN_SENT || c->state == TOU_SYN_RCVD) return true;
+  if (c->snd_una != c->snd_max) return true;
+  size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
+  if (off < sendbuf_len(&c->sb)) return true;
+  return c->fin_queued && !seq_gt(c->snd_una, c->fin_seq);
+}
+
+bool ep_progress_check(const tou_ep_t *ep) {
+  for (const tou_list_t *l = ep->all.next; l != &ep->all; l = l->next) {
+    const tou_conn_t *c = tou_container_of(l, tou_conn_t, all_link);
+    if (has_outstanding(c) && conn_deadline(c) == TOU_NEVER && !list_linked(&c->output_link))
+      return false;
+  }
+  return true;
+}

@@ -34,5 +34,9 @@ tou_conn_t *ep_timer_take_due(tou_ep_t *ep, uint64_t now);
 /* True when every connection's key equals conn_deadline() and the heap
  * is ordered. For tests. */
 bool ep_timers_check(const tou_ep_t *ep);
+/* True when no connection can stall silently: each one with something
+ * outstanding (our SYN, unacknowledged or unsent data, a FIN not yet
+ * acknowledged) has a timer armed or is queued for output. For tests. */
+bool ep_progress_check(const tou_ep_t *ep);
 
 #endif

@@ -396,6 +396,16 @@ void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_strea
   info->tlp_probes = ci.tlp_probes;
   info->congestion_events = ci.congestion_events;
   info->delivery_rate = ci.delivery_rate;
+  tou_link_info_t li;
+  tou_conn_link_info(c, &li);
+  info->link_state = (int)li.state;
+  info->link_inbound = (int)li.inbound;
+  info->link_outbound = (int)li.outbound;
+  info->last_heard_us = li.last_heard;
+  info->silent_since_us = li.silent_since;
+  info->probes_sent = li.asks_sent;
+  info->probes_answered = li.exchanges;
+  info->keepalives_sent = li.keepalives_sent;
   if (s) {
     info->bytes_sent = s->bytes_sent;
     info->bytes_received = s->bytes_received;
@@ -424,7 +434,13 @@ TOU_EXTERN int tou_stream_getpeername(const tou_stream_t *s, struct sockaddr *na
   return 0;
 }
 
-/* ---- per-stream options the core does not take yet ---- */
+/* ---- per-stream options ---- */
+
+/* Common end of the setters: the core may want to send or re-arm. */
+static int setter_result(tou_stream_t *s, int r) {
+  tou__pump(impl_of(s));
+  return tou__uv_err(r);
+}
 
 TOU_EXTERN int tou_stream_nodelay(tou_stream_t *s, int enable) {
   (void)enable;
@@ -432,28 +448,30 @@ TOU_EXTERN int tou_stream_nodelay(tou_stream_t *s, int enable) {
 }
 
 TOU_EXTERN int tou_stream_keepalive(tou_stream_t *s, int enable, unsigned delay_s) {
-  if (!s) return UV_EINVAL;
+  if (!usable(s)) return UV_EINVAL;
   if (!s->conn) return UV_ENOTCONN;
-  tou_conn_set_keepalive(s->conn, tou__now(), enable != 0, (uint64_t)delay_s * 1000000, 0, 0);
-  tou__pump(impl_of(s));
-  return 0;
+  return setter_result(s, tou_conn_set_keepalive(s->conn, tou__now(), enable != 0,
+                                                 (uint64_t)delay_s * 1000000, 0, 0));
 }
 
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *s, unsigned timeout_ms) {
-  if (!s) return UV_EINVAL;
+  if (!usable(s)) return UV_EINVAL;
   if (!s->conn) return UV_ENOTCONN;
-  tou_conn_set_user_timeout(s->conn, tou__now(), (uint64_t)timeout_ms * 1000);
-  tou__pump(impl_of(s));
-  return 0;
+  return setter_result(s, tou_conn_set_user_timeout(s->conn, tou__now(),
+                                                    (uint64_t)timeout_ms * 1000));
 }
 
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *s, unsigned idle_ms, unsigned silent_ms) {
-  if (!s) return UV_EINVAL;
+  if (!usable(s)) return UV_EINVAL;
   if (!s->conn) return UV_ENOTCONN;
-  tou_conn_set_link_probe(s->conn, tou__now(), (uint64_t)idle_ms * 1000,
-                          (uint64_t)silent_ms * 1000, 0);
-  tou__pump(impl_of(s));
-  return 0;
+  return setter_result(s, tou_conn_set_link_probe(s->conn, tou__now(), (uint64_t)idle_ms * 1000,
+                                                  (uint64_t)silent_ms * 1000, 0));
+}
+
+TOU_EXTERN int tou_stream_probe_now(tou_stream_t *s) {
+  if (!usable(s)) return UV_EINVAL;
+  if (!s->conn) return UV_ENOTCONN;
+  return setter_result(s, tou_conn_probe_now(s->conn, tou__now()));
 }
 
 TOU_EXTERN int tou_stream_buffer_sizes(tou_stream_t *s, unsigned send_bytes,
@@ -470,6 +488,10 @@ TOU_EXTERN int tou_stream_congestion_control(tou_stream_t *s, const char *name) 
 _Static_assert((int)TOU_LS_HEARD == (int)TOU_LINK_HEARD && (int)TOU_LS_SILENT == (int)TOU_LINK_SILENT &&
                    (int)TOU_LS_BACK == (int)TOU_LINK_BACK,
                "core and public link states share their values");
+_Static_assert((int)TOU_PATH_WORKS == (int)TOU_LINK_PATH_WORKS &&
+                   (int)TOU_PATH_FAILS == (int)TOU_LINK_PATH_FAILS &&
+                   (int)TOU_PATH_UNKNOWN == (int)TOU_LINK_PATH_UNKNOWN,
+               "core and public path states share their values");
 
 TOU_EXTERN int tou_stream_set_link_cb(tou_stream_t *s, tou_link_cb cb) {
   if (!s) return UV_EINVAL;

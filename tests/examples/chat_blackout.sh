@@ -2,18 +2,21 @@
 # Two chat peers through tou-netem with 10 % loss each way and a 10 s
 # blackout (2 s to 12 s after the first datagram). Both keep typing through
 # it. Every message must arrive exactly once and in order, and both sides
-# must report the link silent and then back.
+# must report the link silent and then back. (Both cap the retransmission
+# timeout at 2 s, as an interactive application would, so that the
+# conversation resumes within 2 s of the path's return rather than after
+# tou's default exponential backoff of up to 60 s.)
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
 N=30
 { for i in $(seq 1 $N); do echo "+300 a-$i"; done; echo "/wait $N"; echo "/state"; echo "/quit"; } >"$WORK/a.script"
 { for i in $(seq 1 $N); do echo "+300 b-$i"; done; echo "/state"; } >"$WORK/b.script"
 
-start b "$CHAT" --listen 0 --bind 127.0.0.1 --name b --script "$WORK/b.script" --timeout 45
+start b "$CHAT" --listen 0 --bind 127.0.0.1 --name b --script "$WORK/b.script" --timeout 45 --max-rto 2000
 B=$LAST_PID
 wait_line "$WORK/b.log" '^EVENT listening' 5 || die "b did not start"
 netem_start netem "$(port_of "$WORK/b.log" '^EVENT listening')" --loss 10% --blackout 2:10 --seed 7
-start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --name a --script "$WORK/a.script" --timeout 45
+start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --name a --script "$WORK/a.script" --timeout 45 --max-rto 2000
 A=$LAST_PID
 
 wait_pid $A 50 || die "a did not finish"

@@ -145,8 +145,8 @@ static inline void pair_pump(pair_t *p) {
   pair_pump_out(p, 1);
   pair_collect_events(p);
   for (int i = 0; i < 2; i++)
-    if (!ep_timers_check(p->ep[i])) {
-      fprintf(stderr, "timer heap of node %d out of date\n", i);
+    if (!ep_timers_check(p->ep[i]) || !ep_progress_check(p->ep[i])) {
+      fprintf(stderr, "node %d: timer heap out of date or a connection without a timer\n", i);
       abort();
     }
 }

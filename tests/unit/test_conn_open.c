@@ -363,6 +363,32 @@ static void close_in_syn_rcvd_sends_fin(void **state, bool lose) {
 static void close_in_syn_rcvd(void **state) { close_in_syn_rcvd_sends_fin(state, false); }
 static void close_in_syn_rcvd_lost(void **state) { close_in_syn_rcvd_sends_fin(state, true); }
 
+/* RFC 9293 3.10.7.3: data and FIN on a SYN-ACK are taken once established. */
+static void synack_with_data_and_fin(void **state) {
+  (void)state;
+  pair_t p;
+  ctx_t *c = setup_pair(&p, 10 * MS);
+  c->blackhole[0] = true;
+  pair_start(&p);
+  tou_conn_t *a = connect_a(&p);
+  pair_run(&p, 1 * MS);
+  tou_segment_t sa = {.flags = TOU_SYN | TOU_ACK | TOU_FIN | TOU_PSH,
+                      .dst_cid = tou_conn_local_cid(a), .src_cid = 77, .seq = 5000,
+                      .ack = c->log.e[0].seq + 1, .window = 4000,
+                      .payload = (const uint8_t *)"hi", .payload_len = 2};
+  pair_inject(&p, 0, &p.addr[1], &sa);
+  assert_int_equal(tou_conn_state(a), TOU_CLOSE_WAIT);
+  uint8_t buf[4];
+  assert_int_equal(tou_conn_recv(a, p.now, buf, sizeof buf), 2);
+  assert_memory_equal(buf, "hi", 2);
+  assert_int_equal(tou_conn_recv(a, p.now, buf, sizeof buf), TOU_ERR_EOF);
+  pair_run(&p, 1 * MS);
+  /* The ACK covers SYN, 2 bytes and FIN. */
+  assert_int_equal(c->log.e[c->log.n - 1].flags, TOU_ACK);
+  assert_int_equal(c->log.e[c->log.n - 1].ack, 5000 + 1 + 2 + 1);
+  teardown_pair(&p);
+}
+
 /* RFC 9293 Figure 8/9: an old duplicate SYN reaches B; B's SYN-ACK reaches
  * A, which has no such connection (another cid) and resets it; B returns
  * to LISTEN, and A's real connection is established. */
@@ -664,6 +690,7 @@ int main(void) {
       cmocka_unit_test(synack_retries_exhausted_drops_half_open),
       cmocka_unit_test(simultaneous_open),
       cmocka_unit_test(simultaneous_open_with_lost_synack),
+      cmocka_unit_test(synack_with_data_and_fin),
       cmocka_unit_test(close_in_syn_rcvd),
       cmocka_unit_test(close_in_syn_rcvd_lost),
       cmocka_unit_test(old_duplicate_syn_from_other_cid),
