@@ -1,11 +1,15 @@
 /* tou vs kernel TCP vs raw UDP over loopback, all driven by one libuv loop
  * in one thread (both ends in this process), printed as ratios:
  *   - bulk goodput (same payload per datagram as tou's MSS for UDP), with the
- *     CPU time used (getrusage), over 5 runs: median, min, max;
+ *     CPU time used (getrusage), over 5 runs: median, min, max; tou with
+ *     UDP GSO/GRO (where the kernel has them) and with them disabled,
+ *     alternating in the same runs;
  *   - ping-pong round trips per second (64-byte messages);
  *   - memory per idle tou connection (RSS growth);
  *   - connections accepted per second (tou vs TCP).
- * Usage: bench_loopback [MiB per bulk run, default 64] */
+ * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off]
+ *   tou-only: only tou's bulk runs (offloads on, then off); tou-on, tou-off:
+ *   only one of them (for perf). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,8 @@ typedef struct result {
   uint64_t bytes;
   uint64_t retransmitted, timeouts, send_errors; /* tou only */
   double per_batch, per_recv_batch; /* sender's datagrams per sendmmsg / per receive batch */
+  uint64_t gso_buffers, gro_buffers; /* sender's GSO buffers, receiver's GRO buffers */
+  uint64_t data_dgrams, ack_dgrams;  /* datagrams sent by the sender, by the receiver */
 } result_t;
 
 static double now_s(void) { return (double)uv_hrtime() / 1e9; }
@@ -79,12 +85,14 @@ typedef struct tou_pair {
 static tou_pair_t *TP;
 
 static unsigned tou_mss; /* 0: the default (1444, a 1500-byte path) */
+static int tou_no_offload; /* tou_endpoint_options_t.disable_udp_offload */
 
 static void tou_ep_open(tou_endpoint_t *ep, struct sockaddr_storage *bound, int nodelay,
                         unsigned buf) {
   tou_endpoint_options_t o;
   tou_endpoint_options_init(&o);
   if (tou_mss) o.mss = tou_mss;
+  o.disable_udp_offload = tou_no_offload;
   o.syn_backlog = 2048; /* like the kernel's SYN queue for a listen(n) of 1000 */
   o.nodelay = nodelay;
   if (buf) o.send_buffer = o.recv_buffer = buf;
@@ -175,7 +183,7 @@ static result_t tou_bulk(void) {
   p.t_start = now_s();
   tou_bulk_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0};
+  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tou_stream_info_t info;
   tou_endpoint_stats_t es;
@@ -184,7 +192,11 @@ static result_t tou_bulk(void) {
   r.retransmitted = info.segs_retransmitted;
   r.timeouts = info.timeouts;
   r.send_errors = es.send_errors;
+  r.gro_buffers = es.gro_buffers;
+  r.ack_dgrams = es.datagrams_sent;
   tou_endpoint_stats(&p.a, &es);
+  r.gso_buffers = es.gso_buffers;
+  r.data_dgrams = es.datagrams_sent;
   r.send_errors += es.send_errors;
   r.per_batch = es.send_batches ? (double)es.datagrams_sent / (double)es.send_batches : 0;
   r.per_recv_batch =
@@ -404,7 +416,7 @@ static result_t tcp_bulk(void) {
   p.t_start = now_s();
   tcp_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0};
+  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tcp_pair_close(&p);
   return r;
@@ -583,7 +595,7 @@ static result_t udp_bulk(double *delivered) {
   uv_idle_start(&p.pump, udp_blast_pump);
   run_until(&p.done);
   /* The 200 ms quiet wait is not counted in the time, but its CPU is ~0. */
-  result_t r = {p.t_last - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0};
+  result_t r = {p.t_last - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   *delivered = (double)p.received / (double)p.sent;
   udp_pair_close(&p);
@@ -650,13 +662,31 @@ int main(int argc, char **argv) {
   bulk_bytes = mib << 20;
   loop = uv_default_loop();
   memset(chunk, 'x', sizeof chunk);
+  if (argc > 2 && strncmp(argv[2], "tou-", 4) == 0) {
+    result_t on[RUNS], off[RUNS];
+    bool run_on = strcmp(argv[2], "tou-off") != 0, run_off = strcmp(argv[2], "tou-on") != 0;
+    memset(on, 0, sizeof on);
+    memset(off, 0, sizeof off);
+    for (int i = 0; i < RUNS && run_on; i++) on[i] = tou_bulk();
+    tou_no_offload = 1;
+    for (int i = 0; i < RUNS && run_off; i++) off[i] = tou_bulk();
+    summary_t a = summarize(on), b = summarize(off);
+    printf("tou bulk, %llu MiB: offloads on %.1f [%.1f .. %.1f] Mbit/s %.2f CPU s/GiB; "
+           "off %.1f [%.1f .. %.1f] Mbit/s %.2f CPU s/GiB\n",
+           (unsigned long long)mib, a.med, a.min, a.max, a.cpu_per_gib, b.med, b.min, b.max,
+           b.cpu_per_gib);
+    return 0;
+  }
   printf("bench_loopback: %llu MiB per bulk run, %d runs; one thread, both ends in one loop\n",
          (unsigned long long)mib, RUNS);
 
-  result_t tou_r[RUNS], tcp_r[RUNS], udp_r[RUNS];
+  result_t tou_r[RUNS], off_r[RUNS], tcp_r[RUNS], udp_r[RUNS];
   double delivered[RUNS];
   for (int i = 0; i < RUNS; i++) {
     tou_r[i] = tou_bulk();
+    tou_no_offload = 1;
+    off_r[i] = tou_bulk();
+    tou_no_offload = 0;
     tcp_r[i] = tcp_bulk();
     udp_r[i] = udp_bulk(&delivered[i]);
     printf("  run %d: tou %8.1f Mbit/s (%llu segments retransmitted, %llu timeouts, %llu send "
@@ -666,15 +696,26 @@ int main(int argc, char **argv) {
            (unsigned long long)tou_r[i].timeouts, (unsigned long long)tou_r[i].send_errors,
            tou_r[i].per_batch, tou_r[i].per_recv_batch,
            tcp_r[i].mbit, udp_r[i].mbit, delivered[i] * 100);
+    printf("         tou offloads: %llu datagrams in %llu GSO buffers, %llu GRO buffers received, "
+           "%llu ACK datagrams; tou with offloads disabled %8.1f Mbit/s (%.1f datagrams per "
+           "sendmmsg)\n",
+           (unsigned long long)tou_r[i].data_dgrams, (unsigned long long)tou_r[i].gso_buffers,
+           (unsigned long long)tou_r[i].gro_buffers, (unsigned long long)tou_r[i].ack_dgrams,
+           off_r[i].mbit, off_r[i].per_batch);
   }
-  summary_t st = summarize(tou_r), sk = summarize(tcp_r), su = summarize(udp_r);
+  summary_t st = summarize(tou_r), so = summarize(off_r), sk = summarize(tcp_r),
+            su = summarize(udp_r);
   printf("\nbulk goodput (median [min..max] Mbit/s, CPU s per GiB)\n");
   printf("  tou  %8.1f [%8.1f .. %8.1f]  %6.2f\n", st.med, st.min, st.max, st.cpu_per_gib);
+  printf("  tou  %8.1f [%8.1f .. %8.1f]  %6.2f   (UDP GSO/GRO disabled)\n", so.med, so.min,
+         so.max, so.cpu_per_gib);
   printf("  tcp  %8.1f [%8.1f .. %8.1f]  %6.2f\n", sk.med, sk.min, sk.max, sk.cpu_per_gib);
   printf("  udp  %8.1f [%8.1f .. %8.1f]  %6.2f   (raw blast, %d-byte datagrams, no reliability)\n",
          su.med, su.min, su.max, su.cpu_per_gib, UDP_PAYLOAD);
   printf("  ratios: tou/tcp %.2f  tou/udp %.2f  CPU per GiB tou/tcp %.2f  spread tou max/min %.2f\n",
          st.med / sk.med, st.med / su.med, st.cpu_per_gib / sk.cpu_per_gib, st.max / st.min);
+  printf("  offloads: goodput on/off %.2f  CPU per GiB on/off %.2f\n", st.med / so.med,
+         st.cpu_per_gib / so.cpu_per_gib);
 
   /* Loopback's MTU is 64 KiB and kernel TCP uses it: tou with a large MSS
    * shows how much of the gap is per-datagram cost. */

@@ -228,6 +228,13 @@ typedef struct tou_endpoint_options_s {
   void *trace_arg;
   const uint8_t *seed;       /* 32 bytes for repeatable randomness (tests only);
                                 NULL: libsodium's generator */
+  int disable_udp_offload;   /* 1: one datagram per system buffer, never UDP GSO
+                                (sending runs of equal-sized datagrams as one buffer
+                                the kernel splits) nor UDP GRO (receiving them
+                                coalesced). Default 0: used where the kernel has
+                                them (Linux 4.18+ / 5.0+), and GSO is dropped for
+                                the endpoint at the first send the kernel refuses.
+                                The datagrams on the wire are the same either way. */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */
@@ -280,7 +287,7 @@ typedef struct tou_endpoint_stats_s {
   unsigned streams;          /* open tou_stream_t handles on this endpoint */
   unsigned accept_queue;     /* connections waiting for tou_accept() */
   int socket_sndbuf, socket_rcvbuf; /* as granted by the system */
-  int recvmmsg;              /* 1 when libuv receives with recvmmsg */
+  int recvmmsg;              /* 1 when receiving with recvmmsg (libuv's, or the binding's with GRO) */
   /* From the protocol core: */
   unsigned connections;      /* connection objects held (all states but TIME_WAIT records) */
   unsigned half_open;        /* listener's SYN_RCVD connections */
@@ -289,6 +296,10 @@ typedef struct tou_endpoint_stats_s {
   uint64_t resets_sent;
   uint64_t syns_dropped;     /* SYNs refused: half-open queue or table full */
   uint64_t challenge_acks;   /* RFC 5961 challenge ACKs sent */
+  /* Segmentation offloads (tou_endpoint_options_t.disable_udp_offload): */
+  int gso, gro;              /* 1 while the endpoint sends with UDP GSO / receives with GRO */
+  uint64_t gso_buffers;      /* buffers sent with GSO, each 2..64 datagrams */
+  uint64_t gro_buffers;      /* received buffers holding several coalesced datagrams */
 } tou_endpoint_stats_t;
 
 /* Fills *stats. Returns 0 or UV_EINVAL. */

@@ -16,6 +16,7 @@
 #include "rooms.h"
 #include "sconn.h"
 #include "sigmsg.h"
+#include "signal_opts.h"
 
 typedef struct client {
   sconn_t conn; /* first */
@@ -27,16 +28,6 @@ typedef struct client {
   char addr[64];
   const char *link; /* "heard", "silent" or "back": the last link verdict */
 } client_t;
-
-typedef struct server_opts {
-  const char *host;
-  int port;
-  unsigned max_clients, max_rooms, max_members;
-  size_t max_message;
-  unsigned probe_idle_ms, silent_ms;
-  unsigned max_rto_ms; /* 0: tou's default */
-  int quiet;
-} server_opts_t;
 
 typedef struct server {
   uv_loop_t *loop;
@@ -324,62 +315,17 @@ static void on_signal(uv_signal_t *sig, int signum) {
   uv_close((uv_handle_t *)&s->sigterm, NULL);
 }
 
-static void usage(FILE *f) {
-  fputs("usage: signal-server [options] PORT\n"
-        "  --host ADDR          address to listen on (default 0.0.0.0)\n"
-        "  --max-clients N      default 1024\n"
-        "  --max-rooms N        default 512\n"
-        "  --max-members N      per room, default 8\n"
-        "  --max-message BYTES  default 65536\n"
-        "  --probe-idle MS      link probe after MS ms of silence (default 1000)\n"
-        "  --silent MS          link silent after MS ms unanswered (default 5000)\n"
-        "  --max-rto MS         cap the retransmission timeout (default: tou's, 60 s),\n"
-        "                       so that a member that comes back is heard soon\n"
-        "  -q, --quiet          no event log\n",
-        f);
-}
-
-static int parse_args(int argc, char **argv, server_opts_t *o) {
-  *o = (server_opts_t){"0.0.0.0", -1, 1024, 512, 8, FRAME_DEFAULT_MAX, 1000, 5000, 0, 0};
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    char *end = NULL;
-    unsigned long n = v ? strtoul(v, &end, 10) : 0;
-    bool num_ok = v && *v && end && !*end;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      usage(stdout);
-      exit(0);
-    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-      o->quiet = 1;
-      continue;
-    } else if (a[0] != '-') {
-      n = strtoul(a, &end, 10);
-      if (o->port >= 0 || !*a || *end || n > 65535) return -1;
-      o->port = (int)n;
-      continue;
-    }
-    if (!v) return -1;
-    i++;
-    if (!strcmp(a, "--host")) o->host = v;
-    else if (!num_ok || n == 0 || n > 1000000) return -1;
-    else if (!strcmp(a, "--max-clients")) o->max_clients = (unsigned)n;
-    else if (!strcmp(a, "--max-rooms")) o->max_rooms = (unsigned)n;
-    else if (!strcmp(a, "--max-members")) o->max_members = (unsigned)n;
-    else if (!strcmp(a, "--max-message")) o->max_message = n;
-    else if (!strcmp(a, "--probe-idle")) o->probe_idle_ms = (unsigned)n;
-    else if (!strcmp(a, "--silent")) o->silent_ms = (unsigned)n;
-    else if (!strcmp(a, "--max-rto") && n >= 200) o->max_rto_ms = (unsigned)n;
-    else return -1;
-  }
-  return o->port >= 0 ? 0 : -1;
-}
-
 int main(int argc, char **argv) {
   static server_t srv;
   server_t *s = &srv;
-  if (parse_args(argc, argv, &s->opts) < 0) {
-    usage(stderr);
-    return 2;
+  char err[160];
+  int pr = server_opts_parse(argc, argv, &s->opts, err, sizeof err, stdout);
+  if (pr != 0) {
+    if (pr < 0) {
+      fprintf(stderr, "signal-server: %s\n", err);
+      server_opts_usage(stderr);
+    }
+    return pr < 0 ? 2 : 0;
   }
   s->loop = uv_default_loop();
   s->clients = calloc(s->opts.max_clients, sizeof *s->clients);

@@ -2,9 +2,10 @@
  * to the core and sending what the core produces.
  *
  * Receiving uses recvmmsg (libuv's UV_UDP_RECVMMSG: one 1.25 MiB buffer split
- * in 20 slots, so one system call brings up to 20 datagrams). The batch is
- * processed once, after the poll phase (uv_check), not per datagram.
- * Sending is in send.c. */
+ * in 20 slots, so one system call brings up to 20 datagrams), or on Linux
+ * the binding's own recvmmsg with UDP GRO (recv.c). The batch is processed
+ * once, after the poll phase (uv_check), not per datagram. Sending is in
+ * send.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,11 +69,16 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     return;
   }
   if (!(flags & UV_UDP_MMSG_CHUNK) || !impl->input_dirty) impl->stats.batches_received++;
-  impl->stats.datagrams_received++;
-  impl->stats.bytes_received += (uint64_t)nread;
   tou_addr_t from;
   tou__sockaddr_to_addr(addr, &from);
-  tou_ep_input(impl->core, tou__now(), &from, (const uint8_t *)buf->base, (size_t)nread);
+  tou__input(impl, tou__now(), &from, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *from,
+                const uint8_t *data, size_t len) {
+  impl->stats.datagrams_received++;
+  impl->stats.bytes_received += (uint64_t)len;
+  tou_ep_input(impl->core, now, from, data, len);
   impl->input_dirty = true;
 }
 
@@ -153,6 +159,7 @@ TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
   ep->flags = 0;
   ep->impl = impl;
   impl->handle = ep;
+  impl->recv_fd = -1;
 
   tou_config_t cfg;
   config_from_options(&impl->opts, &cfg, impl);
@@ -212,14 +219,17 @@ TOU_EXTERN int tou_endpoint_bind(tou_endpoint_t *ep, const struct sockaddr *addr
   impl->udp_open = true;
   ep->flags |= TOU_F_BOUND;
   r = uv_udp_bind(&impl->udp, addr, flags);
-  if (r == 0) r = uv_udp_recv_start(&impl->udp, on_alloc, on_recv);
+  if (r == 0) {
+    tou__send_offload_init(impl);
+    if (tou__recv_gro_start(impl) != 0) r = uv_udp_recv_start(&impl->udp, on_alloc, on_recv);
+  }
   if (r < 0) {
     /* The udp handle stays initialized; tou_close() closes it. Binding
      * again is not supported: close and start over. */
     ep->flags &= ~TOU_F_BOUND;
     return r;
   }
-  impl->stats.recvmmsg = uv_udp_using_recvmmsg(&impl->udp);
+  if (!impl->gro) impl->stats.recvmmsg = uv_udp_using_recvmmsg(&impl->udp);
   size_socket_buffers(impl);
   return 0;
 }
@@ -347,6 +357,7 @@ static void on_uv_handle_closed(uv_handle_t *h) {
   tou_ep_free(impl->core);
   free(impl->accept_ring);
   tou__send_batch_free(impl);
+  tou__recv_free(impl);
   free(impl->recv_buf);
   free(impl);
   ep->impl = NULL;
@@ -361,6 +372,7 @@ void tou__endpoint_finish_close(struct tou_endpoint_impl *impl) {
   uv_close((uv_handle_t *)&impl->timer, on_uv_handle_closed);
   uv_close((uv_handle_t *)&impl->check, on_uv_handle_closed);
   uv_close((uv_handle_t *)&impl->idle, on_uv_handle_closed);
+  if (impl->poll_open) uv_close((uv_handle_t *)&impl->poll, on_uv_handle_closed);
   if (impl->udp_open) uv_close((uv_handle_t *)&impl->udp, on_uv_handle_closed);
 }
 

@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 
 #include "core.h"
+#include "gso.h"
 #include "tou.h"
 
 /* Largest datagram the core may ask us to send or we may receive. */
@@ -17,8 +18,15 @@
  * the datagram is dropped (the core's retransmission recovers, as from a
  * router drop) and counted in send_errors. */
 #define TOU_UV_MAX_ASYNC_SENDS 256
-/* Datagrams gathered for one sendmmsg() (send.c). */
-#define TOU_UV_SEND_BATCH 32
+/* Datagrams gathered for one sendmmsg() (send.c): as many as fit in
+ * TOU_UV_SEND_BATCH_BYTES of slots, within [MIN, MAX] — two full GSO runs
+ * of default-sized datagrams, without megabytes of slots for a large MSS. */
+#define TOU_UV_SEND_BATCH_BYTES (256u << 10)
+#define TOU_UV_SEND_BATCH_MIN 32u
+#define TOU_UV_SEND_BATCH_MAX 128u
+/* recvmmsg calls per readable event on the binding's own receive path
+ * (recv.c), as libuv does, so one busy socket cannot starve the loop. */
+#define TOU_UV_RECV_CALLS 32
 /* Callbacks of one stream delivered per dispatch round before others get a
  * turn (reads are looped at most this many times). */
 #define TOU_UV_READS_PER_ROUND 64
@@ -47,11 +55,15 @@ enum {
 };
 
 struct tou_send_batch {
-  uint8_t *data;    /* TOU_UV_SEND_BATCH slots of slot_size bytes */
+  uint8_t *data;    /* cap slots of slot_size bytes */
   size_t slot_size; /* the largest datagram the core may produce */
-  struct iovec iov[TOU_UV_SEND_BATCH];
-  struct sockaddr_storage addrs[TOU_UV_SEND_BATCH];
-  void *msgs; /* struct mmsghdr[TOU_UV_SEND_BATCH] on Linux (send.c) */
+  unsigned cap;     /* datagrams per batch */
+  struct iovec *iov;               /* [cap]: one per datagram */
+  struct sockaddr_storage *addrs;  /* [cap] */
+  size_t *lens;                    /* [cap] */
+  tou_gso_group_t *groups;         /* [cap]: one per message */
+  void *msgs;    /* struct mmsghdr[cap] on Linux (send.c) */
+  uint8_t *ctrl; /* [cap] UDP_SEGMENT control messages on Linux */
 };
 
 struct tou_endpoint_impl {
@@ -62,6 +74,12 @@ struct tou_endpoint_impl {
   uv_timer_t timer;
   uv_check_t check; /* after each poll phase: process the received batch */
   uv_idle_t idle;   /* runs deferred callbacks without blocking in poll */
+  uv_poll_t poll;   /* own receive path with UDP GRO (recv.c), on recv_fd */
+  bool poll_open;
+  int recv_fd;      /* dup of the udp handle's socket for poll; -1: none */
+  void *recv_ring;  /* recv.c's recvmmsg headers */
+  bool gso;         /* sending with UDP_SEGMENT (send.c) */
+  bool gro;         /* receiving coalesced buffers (recv.c) */
   int uv_handles_open;
   bool udp_open;
   uint64_t armed_deadline;
@@ -97,6 +115,17 @@ void tou__timer_arm(struct tou_endpoint_impl *impl);
 void tou__flush_output(struct tou_endpoint_impl *impl);
 int tou__send_batch_init(struct tou_endpoint_impl *impl, size_t max_datagram);
 void tou__send_batch_free(struct tou_endpoint_impl *impl);
+/* After bind: uses UDP GSO if this kernel has it (Linux, unless the
+ * endpoint's options disable offloads). */
+void tou__send_offload_init(struct tou_endpoint_impl *impl);
+
+/* recv.c */
+/* After bind: asks for UDP GRO and receives from the socket itself (libuv
+ * hands out no control messages, and the segment size is one). Returns 0,
+ * or a UV_E* code: then the caller receives with uv_udp_recv_start. */
+int tou__recv_gro_start(struct tou_endpoint_impl *impl);
+/* Releases what tou__recv_gro_start took, once every handle is closed. */
+void tou__recv_free(struct tou_endpoint_impl *impl);
 
 /* endpoint.c */
 void tou__sockaddr_to_addr(const struct sockaddr *sa, tou_addr_t *out);
@@ -104,6 +133,9 @@ void tou__addr_to_sockaddr(const tou_addr_t *a, struct sockaddr_storage *out);
 void tou__pull_accepts(struct tou_endpoint_impl *impl);
 void tou__endpoint_finish_close(struct tou_endpoint_impl *impl);
 void tou__endpoint_close(tou_endpoint_t *ep, tou_close_cb cb);
+/* One received datagram for the core (both receive paths). */
+void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *from,
+                const uint8_t *data, size_t len);
 
 /* events.c */
 /* After every core call: send what is due, collect events, re-arm the timer,

@@ -1,11 +1,17 @@
 /* Sending what the core produces, in batches.
  *
  * libuv 1.44 has no public sendmmsg. On Linux the datagrams due now are
- * gathered (up to TOU_UV_SEND_BATCH) and handed to the kernel with one
+ * gathered (up to the batch's capacity) and handed to the kernel with one
  * sendmmsg() on the socket's descriptor — the same direct write
  * uv_udp_try_send() does, one system call per batch instead of per
- * datagram. Elsewhere each datagram is one uv_udp_try_send(). When the socket
- * buffer is full the rest is queued with uv_udp_send (copied), bounded by
+ * datagram. Where the kernel has UDP GSO (Linux 4.18+), runs of equal-sized
+ * datagrams to one destination go out as one buffer with a UDP_SEGMENT
+ * control message (gso.c decides the runs), so the kernel's per-datagram
+ * work (routing, socket accounting, the loopback hand-off) happens once per
+ * run; the first refusal (EINVAL, EIO, ENOPROTOOPT, EMSGSIZE) turns GSO off
+ * for the endpoint and the datagrams go out one by one. Elsewhere each
+ * datagram is one uv_udp_try_send(). When the socket buffer is full the rest
+ * is queued with uv_udp_send (copied, one datagram per request), bounded by
  * TOU_UV_MAX_ASYNC_SENDS; beyond that the core keeps what it has not yet
  * handed out. */
 #define _GNU_SOURCE /* sendmmsg, struct mmsghdr */
@@ -13,10 +19,23 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef __linux__
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #endif
 
 #include "internal.h"
+
+#ifdef __linux__
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+/* One control message per group: the segment size, a uint16_t. */
+#define GSO_CMSG_SPACE CMSG_SPACE(sizeof(uint16_t))
+#endif
 
 typedef struct async_send {
   uv_udp_send_t req;
@@ -64,30 +83,105 @@ static void count_sent(struct tou_endpoint_impl *impl, size_t len) {
   impl->stats.bytes_sent += len;
 }
 
+#ifdef __linux__
+/* Fills one mmsghdr per group of datagrams [from, n): GSO runs when the
+ * endpoint uses GSO, one datagram per message otherwise. Returns the number
+ * of messages (groups[] and msgs[] describe them). */
+static unsigned build_messages(struct tou_endpoint_impl *impl, unsigned from, unsigned n) {
+  struct tou_send_batch *b = &impl->batch;
+  tou_gso_group_t *groups = b->groups;
+  unsigned ng;
+  if (impl->gso) {
+    ng = tou__gso_plan(b->lens + from, b->addrs + from, n - from, TOU_GSO_MAX_BYTES,
+                       TOU_GSO_MAX_SEGMENTS, groups);
+    for (unsigned k = 0; k < ng; k++) groups[k].first += from;
+  } else {
+    ng = n - from;
+    for (unsigned k = 0; k < ng; k++) {
+      tou_gso_group_t g = {from + k, 1, b->lens[from + k], b->lens[from + k]};
+      groups[k] = g;
+    }
+  }
+  struct mmsghdr *msgs = b->msgs;
+  for (unsigned k = 0; k < ng; k++) {
+    const tou_gso_group_t *g = &groups[k];
+    struct msghdr *h = &msgs[k].msg_hdr;
+    struct sockaddr_storage *sa = &b->addrs[g->first];
+    memset(&msgs[k], 0, sizeof msgs[k]);
+    h->msg_name = sa;
+    h->msg_namelen =
+        sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+    h->msg_iov = &b->iov[g->first];
+    h->msg_iovlen = g->count;
+    if (g->count > 1) {
+      uint8_t *ctrl = b->ctrl + (size_t)k * GSO_CMSG_SPACE;
+      memset(ctrl, 0, GSO_CMSG_SPACE);
+      h->msg_control = ctrl;
+      h->msg_controllen = GSO_CMSG_SPACE;
+      struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t seg = (uint16_t)g->seg_size;
+      memcpy(CMSG_DATA(cm), &seg, sizeof seg);
+    }
+  }
+  return ng;
+}
+
+/* Sends datagrams [0, n) with sendmmsg; returns how many were handed to the
+ * kernel or dropped for an error: the rest found the socket full. */
+static unsigned send_direct(struct tou_endpoint_impl *impl, unsigned n) {
+  struct tou_send_batch *b = &impl->batch;
+  uv_os_fd_t fd;
+  if (uv_fileno((uv_handle_t *)&impl->udp, &fd) != 0) return 0;
+  unsigned done = 0;
+  while (done < n) {
+    unsigned ng = build_messages(impl, done, n), k = 0;
+    bool rebuild = false;
+    while (k < ng && !rebuild) {
+      int r = sendmmsg(fd, (struct mmsghdr *)b->msgs + k, ng - k, 0);
+      if (r > 0) {
+        for (unsigned i = 0; i < (unsigned)r; i++, k++) {
+          const tou_gso_group_t *g = &b->groups[k];
+          if (g->count > 1) impl->stats.gso_buffers++;
+          for (unsigned d = 0; d < g->count; d++) count_sent(impl, b->lens[g->first + d]);
+          done += g->count;
+        }
+        continue;
+      }
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) return done;
+      const tou_gso_group_t *g = &b->groups[k];
+      if (g->count > 1 && r < 0 &&
+          (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EMSGSIZE)) {
+        /* This kernel, route or device cannot segment (an old kernel, no
+         * checksum offload, segments above the path MTU): plain datagrams
+         * from now on, starting with this group's. */
+        impl->gso = false;
+        impl->stats.gso = 0;
+        rebuild = true;
+        continue;
+      }
+      /* Another error (unreachable destination, ...) concerns the first
+       * message only — one destination: drop it, carry on with the rest. */
+      impl->stats.send_errors += g->count;
+      done += g->count;
+      k++;
+    }
+    if (!rebuild) break;
+  }
+  return done;
+}
+#endif
+
 /* Sends datagrams [0, n) of the batch; what the socket refuses for lack of
  * room is queued. */
 static void send_batch(struct tou_endpoint_impl *impl, unsigned n) {
   struct tou_send_batch *b = &impl->batch;
   unsigned done = 0;
 #ifdef __linux__
-  struct mmsghdr *msgs = b->msgs;
-  uv_os_fd_t fd;
-  if (impl->async_sends == 0 && uv_fileno((uv_handle_t *)&impl->udp, &fd) == 0) {
-    while (done < n) {
-      int r = sendmmsg(fd, msgs + done, n - done, 0);
-      if (r > 0) {
-        for (int i = 0; i < r; i++) count_sent(impl, b->iov[done + (unsigned)i].iov_len);
-        done += (unsigned)r;
-        continue;
-      }
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) break;
-      /* Another error (unreachable destination, ...) concerns the first
-       * datagram only: drop it, carry on with the rest. */
-      impl->stats.send_errors++;
-      done++;
-    }
-  }
+  if (impl->async_sends == 0) done = send_direct(impl, n);
 #else
   while (done < n && impl->async_sends == 0) {
     uv_buf_t buf = uv_buf_init(b->iov[done].iov_base, (unsigned)b->iov[done].iov_len);
@@ -111,44 +205,71 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
     /* Leave the rest in the core while the socket is backed up. */
     if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) return;
     unsigned n = 0;
-    while (n < TOU_UV_SEND_BATCH) {
+    while (n < b->cap) {
       tou_addr_t to;
       uint8_t *slot = b->data + (size_t)n * b->slot_size;
       int len = tou_ep_output(impl->core, now, &to, slot, b->slot_size);
       if (len <= 0) break;
-      struct sockaddr_storage *sa = &b->addrs[n];
-      tou__addr_to_sockaddr(&to, sa);
+      /* Only the address's own bytes: nothing reads past them (gso.c, the
+       * kernel with msg_namelen), and zeroing whole sockaddr_storage slots
+       * per datagram shows in profiles. */
+      memset(&b->addrs[n], 0, sizeof(struct sockaddr_in6));
+      memcpy(&b->addrs[n], to.bytes, to.len <= sizeof to.bytes ? to.len : sizeof to.bytes);
       b->iov[n].iov_base = slot;
       b->iov[n].iov_len = (size_t)len;
-#ifdef __linux__
-      struct mmsghdr *m = (struct mmsghdr *)b->msgs + n;
-      memset(m, 0, sizeof *m);
-      m->msg_hdr.msg_name = sa;
-      m->msg_hdr.msg_namelen = sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                         : sizeof(struct sockaddr_in);
-      m->msg_hdr.msg_iov = &b->iov[n];
-      m->msg_hdr.msg_iovlen = 1;
-#endif
+      b->lens[n] = (size_t)len;
       n++;
     }
     if (n == 0) return;
     impl->stats.send_batches++;
     send_batch(impl, n);
-    if (n < TOU_UV_SEND_BATCH) return;
+    if (n < b->cap) return;
   }
 }
 
 int tou__send_batch_init(struct tou_endpoint_impl *impl, size_t max_datagram) {
-  impl->batch.slot_size = max_datagram;
-  impl->batch.data = malloc(max_datagram * TOU_UV_SEND_BATCH);
+  struct tou_send_batch *b = &impl->batch;
+  size_t cap = TOU_UV_SEND_BATCH_BYTES / max_datagram;
+  if (cap < TOU_UV_SEND_BATCH_MIN) cap = TOU_UV_SEND_BATCH_MIN;
+  if (cap > TOU_UV_SEND_BATCH_MAX) cap = TOU_UV_SEND_BATCH_MAX;
+  b->cap = (unsigned)cap;
+  b->slot_size = max_datagram;
+  b->data = malloc(max_datagram * cap);
+  b->iov = calloc(cap, sizeof *b->iov);
+  b->addrs = calloc(cap, sizeof *b->addrs);
+  b->lens = calloc(cap, sizeof *b->lens);
+  b->groups = calloc(cap, sizeof *b->groups);
+  if (!b->data || !b->iov || !b->addrs || !b->lens || !b->groups) return UV_ENOMEM;
 #ifdef __linux__
-  impl->batch.msgs = calloc(TOU_UV_SEND_BATCH, sizeof(struct mmsghdr));
-  if (!impl->batch.msgs) return UV_ENOMEM;
+  b->msgs = calloc(cap, sizeof(struct mmsghdr));
+  b->ctrl = calloc(cap, GSO_CMSG_SPACE);
+  if (!b->msgs || !b->ctrl) return UV_ENOMEM;
 #endif
-  return impl->batch.data ? 0 : UV_ENOMEM;
+  return 0;
 }
 
 void tou__send_batch_free(struct tou_endpoint_impl *impl) {
-  free(impl->batch.data);
-  free(impl->batch.msgs);
+  struct tou_send_batch *b = &impl->batch;
+  free(b->data);
+  free(b->iov);
+  free(b->addrs);
+  free(b->lens);
+  free(b->groups);
+  free(b->msgs);
+  free(b->ctrl);
+  memset(b, 0, sizeof *b);
+}
+
+void tou__send_offload_init(struct tou_endpoint_impl *impl) {
+  impl->gso = false;
+#ifdef __linux__
+  uv_os_fd_t fd;
+  if (impl->opts.disable_udp_offload || uv_fileno((uv_handle_t *)&impl->udp, &fd) != 0) return;
+  /* Kernels without UDP GSO refuse the option (ENOPROTOOPT); a send may
+   * still refuse it later (see send_direct). */
+  int v = 0;
+  socklen_t len = sizeof v;
+  impl->gso = getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &len) == 0;
+#endif
+  impl->stats.gso = impl->gso;
 }

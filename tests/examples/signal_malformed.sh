@@ -11,6 +11,10 @@ wait_line "$WORK/server.log" '^EVENT listening' 5 || die "server did not start"
 PORT=$(port_of "$WORK/server.log" '^EVENT listening')
 start calls "$CLIENT" 127.0.0.1 "$PORT" --pairs 2 --room during --candidates 20 --timeout 30
 CALLS=$LAST_PID
+# A member of the hostile client's own room, printing what reaches it.
+start watcher "$CLIENT" 127.0.0.1 "$PORT" --room hostile --name watcher --watch
+W=$LAST_PID
+wait_line "$WORK/server.log" 'join .*name=watcher' 5 || die "watcher did not join"
 start hostile "$HOSTILE" 127.0.0.1 "$PORT"
 H=$LAST_PID
 wait_pid $H 30 || die "hostile client did not finish"
@@ -18,6 +22,16 @@ wait_pid $H 30 || die "hostile client did not finish"
 wait_pid $CALLS 30 || die "calls did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "the calls beside the hostile client failed"
 kill -0 $S 2>/dev/null || die "server died"
+kill -TERM $W # the watcher leaves
+wait_pid $W 10 || die "watcher did not finish"
+# The watcher saw its own join, mallory arrive and mallory vanish — nothing
+# of the refused messages.
+sed -n 's/^RECV //p' "$WORK/watcher.log" | sed 's/"members":\[[^]]*\],//' >"$WORK/watched"
+diff "$WORK/watched" - >/dev/null <<'EOF2' || die "the watcher saw more than join and bye: $(cat "$WORK/watched")"
+{"type":"joined","room":"hostile","name":"watcher"}
+{"type":"join","room":"hostile","name":"mallory","from":"mallory"}
+{"type":"bye","reason":"disconnected","from":"mallory"}
+EOF2
 start after "$CLIENT" 127.0.0.1 "$PORT" --pairs 1 --room after --timeout 20
 wait_pid $LAST_PID 25 || die "call after did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "the call after the hostile client failed"

@@ -236,6 +236,62 @@ static void events_are_coalesced_per_connection(void **state) {
   pair_free(&p);
 }
 
+/* Five hundred connections at once: tables, timer heap and TIME_WAIT
+ * records at scale; everything returns to empty. */
+static void many_connections(void **state) {
+  (void)state;
+  enum { N = 500 };
+  pair_t p;
+  pair_init(&p, 5 * MS);
+  p.cfg[0].max_time_wait = 200;
+  p.cfg[1].syn_backlog = N;
+  pair_start(&p);
+  tou_ep_listen(p.ep[1], N);
+  static tou_conn_t *a[N], *b[N];
+  for (int i = 0; i < N; i++) {
+    int err;
+    a[i] = tou_ep_connect(p.ep[0], p.now, &p.addr[1], &err);
+    assert_non_null(a[i]);
+  }
+  pair_run(&p, 100 * MS);
+  for (int i = 0; i < N; i++) {
+    b[i] = tou_ep_accept(p.ep[1]);
+    assert_non_null(b[i]);
+    assert_int_equal(tou_conn_state(a[i]), TOU_ESTABLISHED);
+  }
+  assert_null(tou_ep_accept(p.ep[1]));
+  for (int i = 0; i < N; i++) {
+    uint8_t msg[4] = {(uint8_t)i, (uint8_t)(i >> 8), 1, 2};
+    assert_int_equal(tou_conn_send(a[i], p.now, msg, 4), 4);
+  }
+  pair_run(&p, 100 * MS);
+  /* Each server connection got its own client's bytes (cids kept apart). */
+  for (int i = 0; i < N; i++) {
+    uint8_t got[8];
+    assert_int_equal(tou_conn_recv(b[i], p.now, got, sizeof got), 4);
+    uint32_t from = 0;
+    for (int k = 0; k < N; k++)
+      if (tou_conn_remote_cid(b[i]) == tou_conn_local_cid(a[k])) from = (uint32_t)k;
+    assert_int_equal(got[0] | got[1] << 8, from);
+  }
+  for (int i = 0; i < N; i++) tou_conn_close(a[i], p.now);
+  pair_run(&p, 100 * MS);
+  for (int i = 0; i < N; i++) tou_conn_close(b[i], p.now);
+  pair_run(&p, 100 * MS);
+  tou_ep_stats_t s0, s1;
+  tou_ep_get_stats(p.ep[0], &s0);
+  tou_ep_get_stats(p.ep[1], &s1);
+  assert_int_equal(s0.connections, 0);
+  assert_int_equal(s1.connections, 0);
+  assert_int_equal(s0.time_wait, 200); /* bounded: the oldest were evicted */
+  pair_run(&p, 61 * 1000 * MS);
+  tou_ep_get_stats(p.ep[0], &s0);
+  assert_int_equal(s0.time_wait, 0);
+  assert_int_equal(tou_ep_next_deadline(p.ep[0]), TOU_NEVER);
+  assert_int_equal(tou_ep_next_deadline(p.ep[1]), TOU_NEVER);
+  pair_free(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(trace_reports_states_and_segments),
@@ -247,6 +303,7 @@ int main(void) {
       cmocka_unit_test(defaults_match_documentation),
       cmocka_unit_test(state_names),
       cmocka_unit_test(events_are_coalesced_per_connection),
+      cmocka_unit_test(many_connections),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
