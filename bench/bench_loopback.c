@@ -7,7 +7,9 @@
  *   - ping-pong round trips per second (64-byte messages);
  *   - memory per idle tou connection (RSS growth);
  *   - connections accepted per second (tou vs TCP).
- * Usage: bench_loopback [MiB per bulk run, default 64] */
+ * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off]
+ *   tou-only: only tou's bulk runs (offloads on, then off); tou-on, tou-off:
+ *   only one of them (for perf). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,7 @@ typedef struct result {
   uint64_t retransmitted, timeouts, send_errors; /* tou only */
   double per_batch, per_recv_batch; /* sender's datagrams per sendmmsg / per receive batch */
   uint64_t gso_buffers, gro_buffers; /* sender's GSO buffers, receiver's GRO buffers */
+  uint64_t data_dgrams, ack_dgrams;  /* datagrams sent by the sender, by the receiver */
 } result_t;
 
 static double now_s(void) { return (double)uv_hrtime() / 1e9; }
@@ -180,7 +183,7 @@ static result_t tou_bulk(void) {
   p.t_start = now_s();
   tou_bulk_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tou_stream_info_t info;
   tou_endpoint_stats_t es;
@@ -190,8 +193,10 @@ static result_t tou_bulk(void) {
   r.timeouts = info.timeouts;
   r.send_errors = es.send_errors;
   r.gro_buffers = es.gro_buffers;
+  r.ack_dgrams = es.datagrams_sent;
   tou_endpoint_stats(&p.a, &es);
   r.gso_buffers = es.gso_buffers;
+  r.data_dgrams = es.datagrams_sent;
   r.send_errors += es.send_errors;
   r.per_batch = es.send_batches ? (double)es.datagrams_sent / (double)es.send_batches : 0;
   r.per_recv_batch =
@@ -411,7 +416,7 @@ static result_t tcp_bulk(void) {
   p.t_start = now_s();
   tcp_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tcp_pair_close(&p);
   return r;
@@ -590,7 +595,7 @@ static result_t udp_bulk(double *delivered) {
   uv_idle_start(&p.pump, udp_blast_pump);
   run_until(&p.done);
   /* The 200 ms quiet wait is not counted in the time, but its CPU is ~0. */
-  result_t r = {p.t_last - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {p.t_last - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   *delivered = (double)p.received / (double)p.sent;
   udp_pair_close(&p);
@@ -657,6 +662,21 @@ int main(int argc, char **argv) {
   bulk_bytes = mib << 20;
   loop = uv_default_loop();
   memset(chunk, 'x', sizeof chunk);
+  if (argc > 2 && strncmp(argv[2], "tou-", 4) == 0) {
+    result_t on[RUNS], off[RUNS];
+    bool run_on = strcmp(argv[2], "tou-off") != 0, run_off = strcmp(argv[2], "tou-on") != 0;
+    memset(on, 0, sizeof on);
+    memset(off, 0, sizeof off);
+    for (int i = 0; i < RUNS && run_on; i++) on[i] = tou_bulk();
+    tou_no_offload = 1;
+    for (int i = 0; i < RUNS && run_off; i++) off[i] = tou_bulk();
+    summary_t a = summarize(on), b = summarize(off);
+    printf("tou bulk, %llu MiB: offloads on %.1f [%.1f .. %.1f] Mbit/s %.2f CPU s/GiB; "
+           "off %.1f [%.1f .. %.1f] Mbit/s %.2f CPU s/GiB\n",
+           (unsigned long long)mib, a.med, a.min, a.max, a.cpu_per_gib, b.med, b.min, b.max,
+           b.cpu_per_gib);
+    return 0;
+  }
   printf("bench_loopback: %llu MiB per bulk run, %d runs; one thread, both ends in one loop\n",
          (unsigned long long)mib, RUNS);
 
@@ -676,11 +696,12 @@ int main(int argc, char **argv) {
            (unsigned long long)tou_r[i].timeouts, (unsigned long long)tou_r[i].send_errors,
            tou_r[i].per_batch, tou_r[i].per_recv_batch,
            tcp_r[i].mbit, udp_r[i].mbit, delivered[i] * 100);
-    printf("         tou offloads: %llu GSO buffers sent (%.1f datagrams each), %llu GRO buffers "
-           "received; tou with offloads disabled %8.1f Mbit/s (%.1f datagrams per sendmmsg)\n",
-           (unsigned long long)tou_r[i].gso_buffers,
-           tou_r[i].gso_buffers ? (double)(bulk_bytes / 1444) / (double)tou_r[i].gso_buffers : 0,
-           (unsigned long long)tou_r[i].gro_buffers, off_r[i].mbit, off_r[i].per_batch);
+    printf("         tou offloads: %llu datagrams in %llu GSO buffers, %llu GRO buffers received, "
+           "%llu ACK datagrams; tou with offloads disabled %8.1f Mbit/s (%.1f datagrams per "
+           "sendmmsg)\n",
+           (unsigned long long)tou_r[i].data_dgrams, (unsigned long long)tou_r[i].gso_buffers,
+           (unsigned long long)tou_r[i].gro_buffers, (unsigned long long)tou_r[i].ack_dgrams,
+           off_r[i].mbit, off_r[i].per_batch);
   }
   summary_t st = summarize(tou_r), so = summarize(off_r), sk = summarize(tcp_r),
             su = summarize(udp_r);

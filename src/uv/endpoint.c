@@ -69,16 +69,16 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
     return;
   }
   if (!(flags & UV_UDP_MMSG_CHUNK) || !impl->input_dirty) impl->stats.batches_received++;
-  tou__input(impl, tou__now(), addr, (const uint8_t *)buf->base, (size_t)nread);
+  tou_addr_t from;
+  tou__sockaddr_to_addr(addr, &from);
+  tou__input(impl, tou__now(), &from, (const uint8_t *)buf->base, (size_t)nread);
 }
 
-void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const struct sockaddr *from,
+void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *from,
                 const uint8_t *data, size_t len) {
   impl->stats.datagrams_received++;
   impl->stats.bytes_received += (uint64_t)len;
-  tou_addr_t addr;
-  tou__sockaddr_to_addr(from, &addr);
-  tou_ep_input(impl->core, now, &addr, data, len);
+  tou_ep_input(impl->core, now, from, data, len);
   impl->input_dirty = true;
 }
 

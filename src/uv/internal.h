@@ -134,7 +134,7 @@ void tou__pull_accepts(struct tou_endpoint_impl *impl);
 void tou__endpoint_finish_close(struct tou_endpoint_impl *impl);
 void tou__endpoint_close(tou_endpoint_t *ep, tou_close_cb cb);
 /* One received datagram for the core (both receive paths). */
-void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const struct sockaddr *from,
+void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *from,
                 const uint8_t *data, size_t len);
 
 /* events.c */

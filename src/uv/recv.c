@@ -61,16 +61,17 @@ static void deliver(struct tou_endpoint_impl *impl, uint64_t now, struct mmsghdr
     return;
   }
   const uint8_t *p = h->msg_iov[0].iov_base;
-  const struct sockaddr *from = h->msg_name;
+  tou_addr_t from; /* once per buffer: every segment has the same source */
+  tou__sockaddr_to_addr(h->msg_name, &from);
   size_t seg = gro_segment_size(h);
   if (seg == 0 || seg >= len) {
-    tou__input(impl, now, from, p, len);
+    tou__input(impl, now, &from, p, len);
     return;
   }
   /* Every segment is seg bytes but the last, which may be shorter. */
   impl->stats.gro_buffers++;
   for (size_t off = 0; off < len; off += seg)
-    tou__input(impl, now, from, p + off, len - off < seg ? len - off : seg);
+    tou__input(impl, now, &from, p + off, len - off < seg ? len - off : seg);
 }
 
 static void on_readable(uv_poll_t *poll, int status, int events) {

@@ -210,7 +210,11 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
       uint8_t *slot = b->data + (size_t)n * b->slot_size;
       int len = tou_ep_output(impl->core, now, &to, slot, b->slot_size);
       if (len <= 0) break;
-      tou__addr_to_sockaddr(&to, &b->addrs[n]);
+      /* Only the address's own bytes: nothing reads past them (gso.c, the
+       * kernel with msg_namelen), and zeroing whole sockaddr_storage slots
+       * per datagram shows in profiles. */
+      memset(&b->addrs[n], 0, sizeof(struct sockaddr_in6));
+      memcpy(&b->addrs[n], to.bytes, to.len <= sizeof to.bytes ? to.len : sizeof to.bytes);
       b->iov[n].iov_base = slot;
       b->iov[n].iov_len = (size_t)len;
       b->lens[n] = (size_t)len;
