@@ -38,6 +38,8 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
   c->cwnd = 10 * c->snd_mss; /* RFC 6928 initial window until the cc module plugs in */
   c->ssthresh = UINT32_MAX;
   conn_rec_init(c, now);
+  conn_ack_init(c);
+  conn_rcv_init(c);
   conn_live_init(c, now);
   list_push_back(&ep->all, &c->all_link);
   ep_insert_conn(ep, c);
@@ -97,11 +99,6 @@ void conn_finish(tou_conn_t *c, uint64_t now, int error) {
   }
 }
 
-uint32_t conn_window_to_advertise(const tou_conn_t *c) {
-  size_t w = recvbuf_window(&c->rb);
-  return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
-}
-
 /* ---- application calls ------------------------------------------------ */
 
 static int closed_error(const tou_conn_t *c) { return c->error != 0 ? c->error : TOU_ERR_NOTCONN; }
@@ -127,26 +124,12 @@ size_t tou_conn_send_space(const tou_conn_t *c) {
 
 size_t tou_conn_send_queued(const tou_conn_t *c) { return sendbuf_len(&c->sb); }
 
-/* RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a larger window
- * only once it has grown by min(buffer/2, MSS). */
-static void maybe_window_update(tou_conn_t *c) {
-  if (!conn_synchronized(c) || c->eof) return;
-  uint32_t wnd = (uint32_t)conn_window_field(c) << (c->wscale_ok ? c->rcv_wscale : 0);
-  uint32_t step = c->ep->cfg.recv_buffer / 2;
-  if (step > c->ep->cfg.mss) step = c->ep->cfg.mss;
-  if (wnd >= c->rcv_wnd_adv + step) {
-    c->ack_pending = true;
-    conn_want_output(c);
-  }
-}
-
 int tou_conn_recv(tou_conn_t *c, uint64_t now, uint8_t *buf, size_t len) {
-  (void)now;
   if (len > INT32_MAX) len = INT32_MAX;
   if (recvbuf_ready(&c->rb) > 0) {
     if (len == 0) return 0;
     size_t n = recvbuf_read(&c->rb, buf, len);
-    maybe_window_update(c);
+    conn_rcv_on_read(c, now, n); /* autotuning, window update (rcv_window.c) */
     ep_timer_update(c->ep, c);
     return (int)n;
   }
@@ -234,5 +217,7 @@ void tou_conn_get_info(const tou_conn_t *c, tou_conn_info_t *info) {
   info->rcv_wnd = conn_window_to_advertise(c);
   info->bytes_in_flight = (uint32_t)(c->snd_max - c->snd_una);
   info->retries = c->retries;
+  info->rcv_buffer = (uint32_t)c->rb.limit;
+  info->rcv_rtt_us = c->rcv_rtt_us;
   conn_rec_fill_info(c, info);
 }

@@ -97,6 +97,27 @@ struct tou_conn {
   uint32_t cwnd, ssthresh; /* mirrors of rec.cc for tracing */
   conn_rec_t rec;          /* loss recovery, cwnd, pacing (conn_recovery.c) */
 
+  /* Receiver: ACK policy (conn_ack.c), advertised window and autotuning
+   * (rcv_window.c), timestamps and PAWS (conn_ts.c), urgent data
+   * (conn_urgent.c). */
+  uint64_t delack_at;      /* delayed-ACK deadline; TOU_NEVER when no ACK is held back */
+  uint32_t rcv_unacked;    /* payload bytes received since our last ACK */
+  uint32_t rcv_mss;        /* largest payload seen from the peer (full-sized segment) */
+  unsigned quickacks;      /* data segments still acknowledged at once (slow start) */
+  bool data_seen;          /* a data segment has arrived */
+  uint64_t last_data_at;   /* arrival of the latest data segment */
+  tou_seq_t last_ack_sent; /* RFC 7323 Last.ACK.sent */
+  tou_seq_t rcv_adv;       /* right edge last advertised: RCV.NXT + RCV.WND when sent */
+  uint64_t ts_recent_at;   /* when ts_recent was last updated (PAWS 24-day rule) */
+  uint64_t tune_at;        /* autotuning: start of the current measurement */
+  uint64_t tune_copied;    /* bytes the application has read, in total */
+  uint64_t tune_copied_at; /* ... when the measurement started */
+  uint64_t tune_space;     /* largest amount read in one measurement (one RTT) */
+  uint64_t rcv_rtt_us;     /* receiver RTT estimate from timestamp echoes, 0 = none */
+  bool rcv_urg, snd_urg;   /* rcv_up / snd_up valid */
+  tou_seq_t rcv_up;        /* RCV.UP: sequence number just past the peer's urgent data */
+  tou_seq_t snd_up;        /* SND.UP: sequence number just past our urgent data */
+
   tou_conn_info_t stats; /* counters exposed through tou_conn_get_info */
   tou_live_t live;       /* keepalive, user timeout, link probe (liveness.h) */
 };
@@ -146,6 +167,37 @@ void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synac
  * payload_buf (at most payload_cap bytes). False when nothing is due. */
 bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
                        size_t payload_cap);
+
+/* conn_ack.c: when an ACK goes (RFC 9293 3.8.6.3, RFC 5681 4.2) */
+void conn_ack_init(tou_conn_t *c);
+/* In-window data of len bytes was taken; out_of_order: it left a hole
+ * before it (or could not be stored); filled_hole: it (partly) filled one. */
+void conn_ack_on_data(tou_conn_t *c, uint64_t now, size_t len, bool out_of_order,
+                      bool filled_hole);
+/* Something other than data wants an ACK at once (duplicate, FIN, window). */
+void conn_ack_now(tou_conn_t *c);
+/* A segment carrying ACK = RCV.NXT and the window is being sent. */
+void conn_ack_on_sent(tou_conn_t *c, uint64_t now, uint32_t wnd_advertised);
+uint64_t conn_ack_deadline(const tou_conn_t *c);
+void conn_ack_on_timer(tou_conn_t *c, uint64_t now);
+
+/* rcv_window.c: the advertised window (RFC 9293 3.8.6.2.2, RFC 7323 2)
+ * and receive-buffer autotuning. */
+void conn_rcv_init(tou_conn_t *c);
+/* The application read n bytes: autotuning, window update if it opened. */
+void conn_rcv_on_read(tou_conn_t *c, uint64_t now, size_t n);
+/* A data segment arrived (receiver RTT sample from its timestamp echo). */
+void conn_rcv_on_data(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
+
+/* conn_ts.c: timestamps (RFC 7323 4.3, 5) */
+/* RFC 7323 5.3 R1: true when seg must be dropped as an old duplicate (PAWS). */
+bool conn_paws_reject(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
+/* RFC 7323 4.3: remember seg's TSval to echo, if it is the one to echo. */
+void conn_ts_update_recent(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
+
+/* conn_urgent.c: urgent pointer (RFC 9293 3.8.5) */
+void conn_urgent_input(tou_conn_t *c, const tou_segment_t *seg);
+void conn_urgent_output(tou_conn_t *c, tou_segment_t *seg);
 
 /* conn_timers.c */
 uint64_t conn_deadline(const tou_conn_t *c);

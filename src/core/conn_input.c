@@ -168,13 +168,6 @@ static bool ack_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   return true;
 }
 
-/* RFC 7323 4.3: remember the peer's timestamp to echo, for segments that
- * do not lie beyond what we have acknowledged. */
-static void update_ts_recent(tou_conn_t *c, const tou_segment_t *seg) {
-  if (c->ts_ok && (seg->opts.present & TOU_OPT_TIMESTAMP) && seq_leq(seg->seq, c->rcv_nxt))
-    c->ts_recent = seg->opts.ts_val;
-}
-
 /* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2. */
 static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (seg->payload_len == 0) return;
@@ -207,16 +200,18 @@ static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     if (n > room - off) n = room - off;
   }
   conn_rec_on_data(c, seq, n); /* SACK block order, DSACK (RFC 2018, 2883) */
+  bool had_holes = c->rb.nranges > 0;
   int adv = recvbuf_write(&c->rb, off, p, n);
   if (adv > 0) {
     c->rcv_nxt += (tou_seq_t)adv;
     c->stats.bytes_received += (uint64_t)adv;
+    /* Every in-order arrival is readable at once; PSH needs nothing more
+     * (RFC 9293 3.9.1: nothing here waits to fill a buffer). */
     conn_raise(c, TOU_EV_READABLE);
   }
-  /* Every data segment is acknowledged at once for now (delayed ACKs come
-   * with the data path); out-of-order ones must be (RFC 5681 4.2). */
-  c->ack_pending = true;
-  conn_want_output(c);
+  conn_rcv_on_data(c, now, seg); /* receiver RTT for autotuning */
+  /* RFC 5681 4.2: delayed unless it is out of order or fills a hole. */
+  conn_ack_on_data(c, now, seg->payload_len, off > 0 || adv < 0, had_holes && off == 0);
 }
 
 /* Eighth: the FIN. Its position is remembered even when data before it is
@@ -242,17 +237,44 @@ static void fin_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
  * otherwise answer each other's ACKs forever (the "ACK war" of RFC 5961
  * section 10; Linux's tcp_invalid_ratelimit). */
 #define OOW_ACK_INTERVAL_US 500000u
+static bool oow_ack_allowed(tou_conn_t *c, uint64_t now) {
+  if (c->oow_ack_at != 0 && now - c->oow_ack_at < OOW_ACK_INTERVAL_US) return false;
+  c->oow_ack_at = now;
+  return true;
+}
+
+/* RFC 9293 3.10.7.4: with a zero receive window no data is acceptable, but
+ * "special allowance should be made to accept valid ACKs, URGs, and RSTs".
+ * A persist probe at RCV.NXT is answered at once with the (still closed)
+ * window; its ACK field is processed. */
+static void zero_window_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if ((seg->flags & TOU_ACK) && !ack_input(c, now, seg)) return;
+  conn_ts_update_recent(c, now, seg);
+  conn_urgent_input(c, seg);
+  conn_ack_now(c);
+}
+
+/* RFC 7323 5.3 R1: an old duplicate by its timestamp. ACK it (a bare ACK
+ * at a limited rate, as an out-of-window one) and drop it. */
+static void paws_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg_len(seg) == 0 && !oow_ack_allowed(c, now)) return;
+  conn_ack_now(c);
+}
+
 static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
-  if (seg->payload_len > 0) {
+  if (seg->payload_len > 0 && seg->seq == c->rcv_nxt && rcv_wnd(c) == 0 && !c->eof) {
+    zero_window_input(c, now, seg);
+    return;
+  }
+  /* Only data wholly below RCV.NXT is a duplicate (RFC 2883 DSACK); data
+   * beyond the window was never received. */
+  if (seg->payload_len > 0 && seq_leq(seg->seq + (tou_seq_t)seg->payload_len, c->rcv_nxt)) {
     c->stats.dup_segs_received++;
     conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
+    conn_ts_update_recent(c, now, seg); /* conn_ts.c: echo the retransmission */
   }
-  if (seg_len(seg) == 0) {
-    if (c->oow_ack_at != 0 && now - c->oow_ack_at < OOW_ACK_INTERVAL_US) return;
-    c->oow_ack_at = now;
-  }
-  c->ack_pending = true;
-  conn_want_output(c);
+  if (seg_len(seg) == 0 && !oow_ack_allowed(c, now)) return;
+  conn_ack_now(c);
 }
 
 /* RFC 9293 3.10.7.3: text and FIN carried by a SYN-ACK are processed as in
@@ -276,13 +298,18 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
     syn_input(c, now, seg);
     return;
   }
+  if (conn_paws_reject(c, now, seg)) {
+    paws_input(c, now, seg);
+    return;
+  }
   if (!seq_acceptable(c, seg)) {
     unacceptable_input(c, now, seg);
     return;
   }
   if (!(seg->flags & TOU_ACK)) return;
   if (!ack_input(c, now, seg)) return;
-  update_ts_recent(c, seg);
+  conn_ts_update_recent(c, now, seg);
+  conn_urgent_input(c, seg); /* sixth: the URG bit */
   data_input(c, now, seg);
   if (c->state == TOU_CLOSED) return;
   fin_input(c, now, seg);

@@ -65,6 +65,7 @@ static void negotiate(tou_conn_t *c, const tou_options_t *o) {
 static void take_peer_syn(tou_conn_t *c, const tou_segment_t *syn) {
   c->irs = syn->seq;
   c->rcv_nxt = syn->seq + 1;
+  c->last_ack_sent = c->rcv_nxt; /* RFC 7323 4.3: the SYN's TSval is echoed */
   c->snd_wnd = syn->window;
   c->max_snd_wnd = c->snd_wnd;
   c->snd_wl1 = syn->seq;

@@ -5,11 +5,6 @@
 
 #include "endpoint.h"
 
-uint16_t conn_window_field(const tou_conn_t *c) {
-  uint32_t w = conn_window_to_advertise(c) >> (c->wscale_ok ? c->rcv_wscale : 0);
-  return (uint16_t)(w > 65535 ? 65535 : w);
-}
-
 static void header(tou_conn_t *c, uint64_t now, tou_segment_t *seg, tou_seq_t seq) {
   memset(seg, 0, sizeof *seg);
   seg->dst_cid = c->remote_cid;
@@ -18,9 +13,9 @@ static void header(tou_conn_t *c, uint64_t now, tou_segment_t *seg, tou_seq_t se
   seg->flags = TOU_ACK;
   seg->ack = c->rcv_nxt;
   seg->window = conn_window_field(c);
-  c->rcv_wnd_adv = (uint32_t)seg->window << (c->wscale_ok ? c->rcv_wscale : 0);
   conn_set_options(c, &seg->opts, now, false);
-  c->ack_pending = false;
+  conn_urgent_output(c, seg); /* RFC 9293 3.8.5 */
+  conn_ack_on_sent(c, now, (uint32_t)seg->window << (c->wscale_ok ? c->rcv_wscale : 0));
 }
 
 /* Bookkeeping for anything that takes sequence space. */
@@ -55,10 +50,9 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
   }
   uint32_t w = conn_window_to_advertise(c);
   seg->window = (uint16_t)(w > 65535 ? 65535 : w);
-  c->rcv_wnd_adv = seg->window;
   conn_set_options(c, &seg->opts, now, true);
   c->syn_pending = false;
-  c->ack_pending = false;
+  conn_ack_on_sent(c, now, seg->window);
   if (c->syn_sends++ > 0) {
     c->stats.segs_retransmitted++;
   } else {

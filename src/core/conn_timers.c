@@ -8,6 +8,8 @@ uint64_t conn_deadline(const tou_conn_t *c) {
   uint64_t d = c->rtx_at < c->linger_at ? c->rtx_at : c->linger_at;
   uint64_t r = conn_rec_deadline(c); /* RACK reordering, TLP, pacing */
   if (r < d) d = r;
+  r = conn_ack_deadline(c); /* delayed ACK */
+  if (r < d) d = r;
   uint64_t l = conn_live_deadline(c); /* keepalive, user timeout, link probe */
   return l < d ? l : d;
 }
@@ -79,6 +81,7 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
     /* Something goes now even if the window is closed or too small to
      * be worth filling: this is also the persist probe. */
     c->probe_pending = true;
+    if (c->snd_wnd == 0) c->stats.zero_window_probes++;
   }
   conn_arm_rtx(c, now);
   conn_want_output(c);
@@ -90,6 +93,7 @@ void conn_on_timer(tou_conn_t *c, uint64_t now) {
     conn_finish(c, now, TOU_ERR_TIMEDOUT);
     return;
   }
+  conn_ack_on_timer(c, now);
   /* Loss recovery first: a tail loss probe due with the RTO replaces it. */
   if (conn_rec_deadline(c) <= now) conn_rec_on_timer(c, now);
   if (c->rtx_at <= now) {

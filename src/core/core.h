@@ -78,8 +78,9 @@ typedef void (*tou_trace_fn)(void *ctx, const tou_trace_event_t *ev);
 
 typedef struct tou_config {
   uint32_t mss;             /* largest payload we accept and send; default TOU_MSS_DEFAULT_V4 */
-  uint32_t send_buffer;     /* bytes the application may queue; default 256 KiB */
-  uint32_t recv_buffer;     /* receive window ceiling in bytes; default 256 KiB */
+  uint32_t send_buffer;     /* bytes the application may queue; default 2 MiB */
+  uint32_t recv_buffer;     /* receive window ceiling in bytes (autotuning stops here, window
+                             * scaling is sized for it); default 4 MiB */
   uint64_t initial_rto_us;  /* RFC 6298: 1 s */
   uint64_t min_rto_us;      /* 200 ms */
   uint64_t max_rto_us;      /* 60 s */
@@ -91,6 +92,12 @@ typedef struct tou_config {
   unsigned max_time_wait;   /* TIME_WAIT records kept; default 4096 */
   unsigned challenge_acks_per_sec; /* RFC 5961 rate limit; default 1000 */
   bool nodelay;             /* disable Nagle */
+  /* Receiver (conn_ack.c, rcv_window.c). */
+  uint32_t recv_buffer_initial; /* receive window a connection starts with; it grows (receive
+                                 * autotuning) while the application reads at rate, up to
+                                 * recv_buffer. Default 128 KiB; >= recv_buffer: no autotuning */
+  uint64_t delack_us;       /* delayed-ACK bound (RFC 9293 3.8.6.3: < 500 ms); default 40 ms;
+                             * 0: acknowledge every segment at once */
   const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
@@ -167,6 +174,7 @@ enum tou_event {
   TOU_EV_CLOSED = 1 << 4,    /* connection is over; tou_conn_error() says why */
   TOU_EV_LINK = 1 << 5,      /* link state changed */
   TOU_EV_ACCEPT = 1 << 6,    /* endpoint-level (conn NULL): accept queue non-empty */
+  TOU_EV_URGENT = 1 << 7,    /* the peer marked urgent data: see tou_conn_urgent_mark() */
 };
 
 /* Pops the next pending event set. Returns true and fills *conn (NULL for
@@ -182,6 +190,11 @@ bool tou_ep_next_event(tou_ep_t *ep, tou_conn_t **conn, unsigned *events);
  * TOU_ERR_PIPE after shutdown, TOU_ERR_NOTCONN / the closing error when the
  * connection is over. Allowed in SYN_SENT/SYN_RCVD (sent once established). */
 int tou_conn_send(tou_conn_t *c, uint64_t now, const uint8_t *data, size_t len);
+/* As tou_conn_send(), and the bytes accepted are urgent (RFC 9293 3.8.5): the
+ * urgent pointer (URG) of the segments sent from now on points just past
+ * them, so the peer learns where the urgent data ends. The data stays in
+ * the byte stream (no out-of-band delivery). */
+int tou_conn_send_urgent(tou_conn_t *c, uint64_t now, const uint8_t *data, size_t len);
 /* Bytes that tou_conn_send() would accept now. */
 size_t tou_conn_send_space(const tou_conn_t *c);
 /* Bytes queued and not yet acknowledged. */
@@ -191,6 +204,13 @@ size_t tou_conn_send_queued(const tou_conn_t *c);
  * ready, TOU_ERR_EOF once the peer's FIN has been reached, or the closing
  * error. Reading opens the receive window (may queue a window update). */
 int tou_conn_recv(tou_conn_t *c, uint64_t now, uint8_t *buf, size_t len);
+
+/* Urgent data (RFC 9293 3.8.5): true while the peer has marked urgent data
+ * that the application has not read past yet; *until (may be NULL) is then
+ * the number of bytes tou_conn_recv() must still return to reach the end of
+ * the urgent data (the "urgent mark"; bytes not arrived yet are counted).
+ * TOU_EV_URGENT is raised when a new mark is learned. */
+bool tou_conn_urgent_mark(const tou_conn_t *c, size_t *until);
 
 /* Half-close: FIN after all queued data. Idempotent. */
 int tou_conn_shutdown(tou_conn_t *c, uint64_t now);
@@ -241,6 +261,14 @@ typedef struct tou_conn_info {
   uint64_t tlp_probes;         /* tail loss probes sent (RFC 8985 7) */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest delivery-rate sample */
+  /* Receiver (conn_ack.c, rcv_window.c, conn_ts.c). */
+  uint32_t rcv_buffer;         /* receive buffer limit now (grows by autotuning) */
+  uint64_t rcv_rtt_us;         /* receiver's RTT estimate (autotuning), 0 before a sample */
+  uint64_t acks_delayed;       /* ACKs held back by the delayed-ACK rule */
+  uint64_t acks_delack_timer;  /* ACKs sent because the delayed-ACK timer expired */
+  uint64_t window_updates;     /* ACKs sent only because the window opened */
+  uint64_t paws_dropped;       /* segments dropped by PAWS (RFC 7323 5) */
+  uint64_t zero_window_probes; /* persist probes sent into a zero window */
 } tou_conn_info_t;
 
 /* Fills *info with the connection's current figures. */

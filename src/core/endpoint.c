@@ -36,8 +36,10 @@ const char *tou_state_name(tou_state_t state) {
 void tou_config_default(tou_config_t *cfg) {
   memset(cfg, 0, sizeof *cfg);
   cfg->mss = TOU_MSS_DEFAULT_V4;
-  cfg->send_buffer = 256u * 1024;
-  cfg->recv_buffer = 256u * 1024;
+  cfg->send_buffer = 2u * 1024 * 1024;
+  cfg->recv_buffer = 4u * 1024 * 1024;
+  cfg->recv_buffer_initial = 128u * 1024;
+  cfg->delack_us = 40000;
   cfg->initial_rto_us = 1000000;
   cfg->min_rto_us = 200000;
   cfg->max_rto_us = 60000000;
@@ -65,6 +67,7 @@ static bool config_valid(const tou_config_t *c) {
   return c->mss >= MIN_MSS && c->mss <= 65535 && c->send_buffer > 0 && c->recv_buffer >= c->mss &&
          c->recv_buffer <= MAX_RECV_BUFFER && c->initial_rto_us > 0 && c->min_rto_us > 0 &&
          c->max_rto_us >= c->min_rto_us && c->max_connections > 0 &&
+         c->delack_us < 500000 && /* RFC 9293 3.8.6.3: MUST be less than 0.5 s */
          (c->allocator.alloc == NULL || c->allocator.free != NULL) &&
          tou_cc_find(c->cc_algorithm) != NULL;
 }

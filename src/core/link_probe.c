@@ -120,7 +120,8 @@ uint64_t link_probe_deadline(const link_probe_t *p) {
   uint64_t d = TOU_NEVER;
   if (p->ask_out) {
     d = p->ask_deadline;
-    if (p->ask_sends < TOU_PROBE_ASK_SENDS) d = min2(d, p->ask_resend_at);
+    /* While a repeat is due the output path, not the timer, acts. */
+    if (p->ask_sends < TOU_PROBE_ASK_SENDS && !p->ask_due) d = min2(d, p->ask_resend_at);
   }
   if (p->answer_out) d = min2(d, p->answer_deadline);
   if (p->state == TOU_LS_SILENT) d = min2(d, p->retry_at);

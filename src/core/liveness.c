@@ -5,8 +5,16 @@
 
 #include "endpoint.h"
 
+#define MIN_DURATION_US 1000u
+
 bool live_active(const tou_conn_t *c) {
   return c->state >= TOU_ESTABLISHED && c->state <= TOU_LAST_ACK;
+}
+
+/* Durations of 0 would make timers that fire again at the same instant. */
+static void sane_probe_cfg(link_probe_cfg_t *p) {
+  if (p->timeout < MIN_DURATION_US) p->timeout = MIN_DURATION_US;
+  if (p->retry < MIN_DURATION_US) p->retry = MIN_DURATION_US;
 }
 
 void conn_live_init(tou_conn_t *c, uint64_t now) {
@@ -22,6 +30,8 @@ void conn_live_init(tou_conn_t *c, uint64_t now) {
   l->probe_cfg = (link_probe_cfg_t){.timeout = cfg->link_probe_timeout_us,
                                     .retry = cfg->link_probe_retry_us,
                                     .min_gap = cfg->link_probe_min_gap_us};
+  sane_probe_cfg(&l->probe_cfg);
+  if (l->ka_intvl < MIN_DURATION_US) l->ka_intvl = MIN_DURATION_US;
   l->last_heard = now;
   l->una_since = TOU_NEVER;
   link_probe_init(&l->probe);
@@ -85,7 +95,12 @@ static uint64_t probe_trigger(const tou_conn_t *c) {
   uint64_t from = l->last_heard;
   if (l->una_since != TOU_NEVER && l->una_since > from) from = l->una_since;
   if (p->last_ask_at != TOU_NEVER && p->last_ask_at > from) from = p->last_ask_at;
-  return from + l->probe_idle;
+  uint64_t at = from + l->probe_idle;
+  /* Never before the ASK rate limit allows one: a deadline that cannot act
+   * would fire again at once. */
+  if (p->last_ask_at != TOU_NEVER && at < p->last_ask_at + l->probe_cfg.min_gap)
+    at = p->last_ask_at + l->probe_cfg.min_gap;
+  return at;
 }
 
 static uint64_t min2(uint64_t a, uint64_t b) { return a < b ? a : b; }
@@ -175,7 +190,7 @@ int tou_conn_set_keepalive(tou_conn_t *c, uint64_t now, bool enable, uint64_t id
   tou_live_t *l = &c->live;
   l->ka_on = enable;
   if (idle_us) l->ka_idle = idle_us;
-  if (intvl_us) l->ka_intvl = intvl_us;
+  if (intvl_us) l->ka_intvl = intvl_us < MIN_DURATION_US ? MIN_DURATION_US : intvl_us;
   if (cnt) l->ka_cnt = cnt;
   ep_timer_update(c->ep, c);
   return TOU_OK;
@@ -194,6 +209,7 @@ int tou_conn_set_link_probe(tou_conn_t *c, uint64_t now, uint64_t idle_us, uint6
   l->probe_idle = idle_us;
   if (timeout_us) l->probe_cfg.timeout = timeout_us;
   if (retry_us) l->probe_cfg.retry = retry_us;
+  sane_probe_cfg(&l->probe_cfg);
   if (live_active(c)) live_track_outstanding(c, now);
   ep_timer_update(c->ep, c);
   return TOU_OK;

@@ -45,6 +45,10 @@ int recvbuf_write(tou_recvbuf_t *rb, size_t off, const uint8_t *data, size_t n);
 /* Copies up to n in-order bytes out. */
 size_t recvbuf_read(tou_recvbuf_t *rb, uint8_t *out, size_t n);
 static inline size_t recvbuf_ready(const tou_recvbuf_t *rb) { return rb->ready; }
+/* Raises the limit (receive autotuning); the ring grows as data needs it. */
+static inline void recvbuf_set_limit(tou_recvbuf_t *rb, size_t limit) {
+  if (limit > rb->limit) rb->limit = limit;
+}
 /* Receive window: room past RCV.NXT. */
 static inline size_t recvbuf_window(const tou_recvbuf_t *rb) { return rb->limit - rb->ready; }
 /* Out-of-order ranges (for SACK blocks), oldest position first. */

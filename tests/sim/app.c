@@ -21,13 +21,21 @@ uint8_t sim_pattern_byte(uint32_t id, uint64_t offset) {
   return (uint8_t)(pattern_word(id, offset >> 3) >> (8 * (offset & 7)));
 }
 
+/* Whole words where the pattern is word-aligned: bulk transfers (64 MiB)
+ * spend most of their simulated time here otherwise. */
 void sim_pattern_fill(uint32_t id, uint64_t offset, uint8_t *buf, size_t n) {
   size_t i = 0;
-  while (i < n) {
-    uint64_t off = offset + i;
-    uint64_t x = pattern_word(id, off >> 3);
-    for (unsigned b = (unsigned)(off & 7); b < 8 && i < n; b++, i++) buf[i] = (uint8_t)(x >> (8 * b));
+  while (i < n && ((offset + i) & 7)) {
+    buf[i] = sim_pattern_byte(id, offset + i);
+    i++;
   }
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x = pattern_word(id, (offset + i) >> 3);
+    uint8_t w[8] = {(uint8_t)x,         (uint8_t)(x >> 8),  (uint8_t)(x >> 16), (uint8_t)(x >> 24),
+                    (uint8_t)(x >> 32), (uint8_t)(x >> 40), (uint8_t)(x >> 48), (uint8_t)(x >> 56)};
+    memcpy(buf + i, w, 8);
+  }
+  for (; i < n; i++) buf[i] = sim_pattern_byte(id, offset + i);
 }
 
 static sim_app_t *app_new(sim_host_t *h, tou_conn_t *c, const sim_app_cfg_t *cfg) {

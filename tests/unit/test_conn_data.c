@@ -220,7 +220,9 @@ static void window_scaling_opens_large_window(void **state) {
   tou_conn_get_info(b, &ib);
   assert_true(ib.rcv_wscale >= 7);
   assert_int_equal(ia.snd_wscale, ib.rcv_wscale);
-  assert_true(ia.snd_wnd >= 4u << 20 >> 1); /* far beyond 64 KiB */
+  /* Far beyond 64 KiB: the initial receive buffer (128 KiB by default;
+   * autotuning grows it towards the 4 MiB maximum as the reader keeps up). */
+  assert_true(ia.snd_wnd >= 100000u);
   teardown(&p);
 }
 
