@@ -43,6 +43,7 @@ typedef struct fuzz {
   size_t qlen;
   bool fail_alloc;
   bool injected;
+  unsigned ops;
 } fuzz_t;
 
 static uint8_t next(fuzz_t *f) {
@@ -64,9 +65,13 @@ static void fz_free(void *ctx, void *p) {
 
 static uint8_t pattern(uint64_t off) { return (uint8_t)(off * 31 + (off >> 9) + 7); }
 
+/* Timer invariants after every operation; the bounds (tou_ep_get_stats()
+ * is not free: it estimates flood sources) every 16. */
 static void check(fuzz_t *f) {
+  bool bounds = f->ops++ % 16 == 0;
   for (int i = 0; i < 2; i++) {
     if (!ep_timers_check(f->ep[i]) || !ep_progress_check(f->ep[i])) abort();
+    if (!bounds) continue;
     tou_ep_stats_t s;
     tou_ep_get_stats(f->ep[i], &s);
     if (s.connections > 16 || s.time_wait > 4 || s.half_open > 4) abort();
