@@ -207,8 +207,10 @@ typedef void (*tou_trace_cb)(void *arg, const tou_trace_t *trace);
  * already use that name.) */
 typedef struct tou_endpoint_options_s {
   unsigned mss;              /* largest segment payload; default 1444 (1500-byte IPv4 path) */
-  unsigned send_buffer;      /* bytes the core buffers per stream for sending; default 256 KiB */
-  unsigned recv_buffer;      /* receive window per stream; default 256 KiB */
+  unsigned send_buffer;      /* bytes the core buffers per stream for sending; default 2 MiB */
+  unsigned recv_buffer;      /* largest receive window per stream: a stream starts at 128 KiB
+                              * and grows (autotuning) while the application reads at rate;
+                              * default 4 MiB */
   int nodelay;               /* 1 disables Nagle's algorithm on every stream; default 0 */
   unsigned syn_retries;      /* SYN retransmissions before UV_ETIMEDOUT; default 6 */
   unsigned synack_retries;   /* default 5 */

@@ -452,13 +452,15 @@ static bool run_call(driver_t *d, const script_line_t *l) {
       d->conn = tou_ep_accept(d->ep);
       if (!d->conn) return failf(d, "accept: the accept queue is empty");
       break;
-    case SC_SEND: {
+    case SC_SEND:
+    case SC_SEND_URGENT: {
       if (!need_conn(d)) return false;
       size_t left = (size_t)l->arg;
       while (left && rc >= 0) {
         size_t n = left < sizeof buf ? left : sizeof buf;
         for (size_t i = 0; i < n; i++) buf[i] = sim_pattern_byte(8, d->send_off + i);
-        rc = tou_conn_send(d->conn, d->now, buf, n);
+        rc = l->call == SC_SEND_URGENT ? tou_conn_send_urgent(d->conn, d->now, buf, n)
+                                       : tou_conn_send(d->conn, d->now, buf, n);
         if (rc >= 0 && (size_t)rc != n)
           return failf(d, "send accepted %d of %zu bytes", rc, n);
         if (rc > 0) {
@@ -517,10 +519,10 @@ static bool run_call(driver_t *d, const script_line_t *l) {
 
 static const char *event_names(unsigned bits, char *buf, size_t cap) {
   static const char *names[] = {"connected", "readable", "writable", "shutdown",
-                                "closed",    "link",     "accept"};
+                                "closed",    "link",     "accept",   "urgent"};
   size_t n = 0;
   buf[0] = '\0';
-  for (unsigned i = 0; i < 7; i++)
+  for (unsigned i = 0; i < 8; i++)
     if (bits & (1u << i)) n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? " " : "", names[i]);
   if (!n) snprintf(buf, cap, "none");
   return buf;
@@ -550,6 +552,19 @@ static bool run_expect(driver_t *d, const script_line_t *l) {
         return failf(d, "events seen: %s; script expects none of %s",
                      event_names(d->events, a, sizeof a), event_names(l->events, b, sizeof b));
       return true;
+    case SE_URGENT: {
+      if (!need_conn(d)) return false;
+      size_t until = 0;
+      bool marked = tou_conn_urgent_mark(d->conn, &until);
+      if (l->urgent < 0 && marked)
+        return failf(d, "urgent mark %zu bytes ahead, script expects none", until);
+      if (l->urgent >= 0 && (!marked || until != (size_t)l->urgent)) {
+        if (!marked) return failf(d, "no urgent mark, script expects %lld", (long long)l->urgent);
+        return failf(d, "urgent mark %zu bytes ahead, script expects %lld", until,
+                     (long long)l->urgent);
+      }
+      return true;
+    }
     case SE_DEADLINE: {
       uint64_t dl = tou_ep_next_deadline(d->ep);
       if (l->deadline_never) {
@@ -607,6 +622,8 @@ static bool apply_option(driver_t *d, const char *name, double v) {
   else if (strcmp(name, "data_retries") == 0) c->data_retries = (unsigned)v;
   else if (strcmp(name, "challenge_acks_per_sec") == 0) c->challenge_acks_per_sec = (unsigned)v;
   else if (strcmp(name, "nodelay") == 0) c->nodelay = v != 0;
+  else if (strcmp(name, "delack") == 0) c->delack_us = us;
+  else if (strcmp(name, "recv_buffer_initial") == 0) c->recv_buffer_initial = (uint32_t)v;
   else if (strcmp(name, "tolerance") == 0) d->tol = us;
   else if (apply_live_option(c, name, v, us)) return true;
   else return failf(d, "unknown option '%s'", name);

@@ -227,14 +227,15 @@ static bool add_event(parser_t *p, const char *w, unsigned *bits) {
   } map[] = {{"connected", TOU_EV_CONNECTED}, {"readable", TOU_EV_READABLE},
              {"writable", TOU_EV_WRITABLE},   {"shutdown", TOU_EV_SHUTDOWN},
              {"closed", TOU_EV_CLOSED},       {"link", TOU_EV_LINK},
-             {"accept", TOU_EV_ACCEPT}};
+             {"accept", TOU_EV_ACCEPT},       {"urgent", TOU_EV_URGENT}};
   for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
     if (strcmp(w, map[i].name) == 0) {
       *bits |= map[i].bit;
       return true;
     }
   }
-  return fail(p, "unknown event '%s' (connected readable writable shutdown closed link accept)",
+  return fail(p,
+              "unknown event '%s' (connected readable writable shutdown closed link accept urgent)",
               w);
 }
 
@@ -267,7 +268,14 @@ static bool parse_expect(parser_t *p, char *s, script_line_t *l) {
     if (!parse_seconds(arg, &l->deadline_us)) return fail(p, "bad deadline '%s'", arg);
     return true;
   }
-  return fail(p, "unknown expectation '%s' (state error event no-event deadline)", what);
+  if (strcmp(what, "urgent") == 0) {
+    l->expect = SE_URGENT;
+    l->urgent = -1;
+    if (strcmp(arg, "none") == 0) return true;
+    if (!parse_int(arg, &l->urgent) || l->urgent < 0) return fail(p, "bad urgent mark '%s'", arg);
+    return true;
+  }
+  return fail(p, "unknown expectation '%s' (state error event no-event deadline urgent)", what);
 }
 
 static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
@@ -277,7 +285,7 @@ static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
   } calls[] = {{"listen", SC_LISTEN},     {"unlisten", SC_UNLISTEN}, {"connect", SC_CONNECT},
                {"accept", SC_ACCEPT},     {"send", SC_SEND},         {"recv", SC_RECV},
                {"shutdown", SC_SHUTDOWN}, {"close", SC_CLOSE},       {"abort", SC_ABORT},
-               {"wait", SC_WAIT}};
+               {"wait", SC_WAIT},         {"send-urgent", SC_SEND_URGENT}};
   size_t i;
   for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
     if (strcmp(verb, calls[i].name) == 0) break;
@@ -285,7 +293,7 @@ static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
   l->kind = SL_CALL;
   l->call = calls[i].call;
   char *arg = word(&s);
-  if (l->call == SC_SEND || l->call == SC_RECV) {
+  if (l->call == SC_SEND || l->call == SC_RECV || l->call == SC_SEND_URGENT) {
     if (!arg) return fail(p, "%s needs a byte count", verb);
     if (l->call == SC_RECV && strcmp(arg, "eof") == 0) {
       l->call = SC_RECV_EOF;

@@ -41,6 +41,7 @@ typedef enum script_kind {
 typedef enum script_call {
   SC_LISTEN, SC_UNLISTEN, SC_CONNECT, SC_ACCEPT, SC_SEND, SC_RECV, SC_RECV_EOF,
   SC_SHUTDOWN, SC_CLOSE, SC_ABORT, SC_WAIT,
+  SC_SEND_URGENT, /* send-urgent N: tou_conn_send_urgent */
 } script_call_t;
 
 typedef enum script_expect {
@@ -49,6 +50,7 @@ typedef enum script_expect {
   SE_EVENT,    /* expect event NAME... (bits seen since the last check) */
   SE_NO_EVENT, /* expect no-event NAME... */
   SE_DEADLINE, /* expect deadline <time> | never */
+  SE_URGENT,   /* expect urgent N | none (tou_conn_urgent_mark) */
 } script_expect_t;
 
 typedef struct script_line {
@@ -64,6 +66,7 @@ typedef struct script_line {
   unsigned events;  /* TOU_EV_* bits */
   uint64_t deadline_us;
   bool deadline_never;
+  int64_t urgent;   /* expect urgent: bytes to the mark, -1 for none */
   script_pkt_t pkt;
   /* option lines */
   unsigned n_options;
