@@ -110,10 +110,10 @@ static void run(const scenario_t *sc) {
   assert_int_equal(TOU(tou_endpoint_stats(&t->client_ep, &cs)), 0);
   assert_int_equal(TOU(tou_endpoint_stats(&t->server_ep, &ss)), 0);
   print_message("client: gso %d (%llu buffers) gro %d (%llu buffers), %llu datagrams sent, "
-                "%llu send errors; server: gso %d (%llu) gro %d (%llu), %llu datagrams sent\n",
+                "%llu send errors, %llu bytes; server: gso %d (%llu) gro %d (%llu), %llu datagrams sent\n",
                 cs.gso, (unsigned long long)cs.gso_buffers, cs.gro,
                 (unsigned long long)cs.gro_buffers, (unsigned long long)cs.datagrams_sent,
-                (unsigned long long)cs.send_errors, ss.gso, (unsigned long long)ss.gso_buffers,
+                (unsigned long long)cs.send_errors, (unsigned long long)cs.bytes_sent, ss.gso, (unsigned long long)ss.gso_buffers,
                 ss.gro, (unsigned long long)ss.gro_buffers,
                 (unsigned long long)ss.datagrams_sent);
   /* Forced off: not one buffer of either kind. */
