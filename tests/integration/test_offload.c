@@ -7,6 +7,7 @@
  * offloads the transfers still run; the offload counters are then checked
  * to stay zero. */
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "transfer.h"
@@ -51,6 +52,17 @@ static void set_no_check(const struct sockaddr_storage *addr) {
     found++;
   }
   assert_true(found > 0);
+}
+
+/* Recent kernels pass GSO buffers through loopback whole (UDP GSO is one
+ * of the software offloads every device has), so a GRO socket gets them
+ * coalesced; older ones may cut them before the device. The GRO counters
+ * are checked from Linux 5.6 on. */
+static bool loopback_keeps_gso_buffers(void) {
+  struct utsname u;
+  unsigned major = 0, minor = 0;
+  if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2) return false;
+  return major > 5 || (major == 5 && minor >= 6);
 }
 
 typedef struct scenario {
@@ -98,10 +110,10 @@ static void run(const scenario_t *sc) {
   assert_int_equal(TOU(tou_endpoint_stats(&t->client_ep, &cs)), 0);
   assert_int_equal(TOU(tou_endpoint_stats(&t->server_ep, &ss)), 0);
   print_message("client: gso %d (%llu buffers) gro %d (%llu buffers), %llu datagrams sent, "
-                "%llu send errors; server: gso %d (%llu) gro %d (%llu), %llu datagrams sent\n",
+                "%llu send errors, %llu bytes; server: gso %d (%llu) gro %d (%llu), %llu datagrams sent\n",
                 cs.gso, (unsigned long long)cs.gso_buffers, cs.gro,
                 (unsigned long long)cs.gro_buffers, (unsigned long long)cs.datagrams_sent,
-                (unsigned long long)cs.send_errors, ss.gso, (unsigned long long)ss.gso_buffers,
+                (unsigned long long)cs.send_errors, (unsigned long long)cs.bytes_sent, ss.gso, (unsigned long long)ss.gso_buffers,
                 ss.gro, (unsigned long long)ss.gro_buffers,
                 (unsigned long long)ss.datagrams_sent);
   /* Forced off: not one buffer of either kind. */
@@ -126,9 +138,10 @@ static void run(const scenario_t *sc) {
   if (!sc->server_off && ss.gso) assert_true(ss.gso_buffers > 0);
   if (!sc->client_off && !sc->refuse_gso && cs.gso) {
     assert_true(cs.gso_buffers > 0);
-    if (ss.gro) assert_true(ss.gro_buffers > 0);
+    if (ss.gro && loopback_keeps_gso_buffers()) assert_true(ss.gro_buffers > 0);
   }
-  if (!sc->server_off && ss.gso && cs.gro) assert_true(cs.gro_buffers > 0);
+  if (!sc->server_off && ss.gso && cs.gro && loopback_keeps_gso_buffers())
+    assert_true(cs.gro_buffers > 0);
 
   tou_handle_t *hs[] = {(tou_handle_t *)&t->client, (tou_handle_t *)&t->server,
                         (tou_handle_t *)&t->client_ep, (tou_handle_t *)&t->server_ep};
