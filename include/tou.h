@@ -58,7 +58,10 @@ typedef void (*tou_connection_cb)(tou_endpoint_t *endpoint, int status);
  * not listening), UV_ETIMEDOUT (no answer after the SYN retries),
  * UV_ECANCELED (the stream was closed first), or another UV_E* code. */
 typedef void (*tou_connect_cb)(tou_connect_t *req, int status);
-/* Same contract as uv_alloc_cb: fill *buf with memory for the next read. */
+/* Same contract as uv_alloc_cb: fill *buf with memory for the next read.
+ * It may run while datagrams are being received (the payload is then copied
+ * straight into buf; read_cb follows from the loop, never inside alloc_cb):
+ * it must not call tou_* functions other than tou_read_stop(). */
 typedef void (*tou_alloc_cb)(tou_stream_t *stream, size_t suggested_size, uv_buf_t *buf);
 /* Same contract as uv_read_cb: nread > 0 bytes arrived in buf; 0 means
  * nothing this time (buf is handed back); UV_EOF after the peer's FIN;
@@ -103,6 +106,11 @@ struct tou_endpoint_s {
   struct tou_endpoint_impl *impl;
 };
 
+/* private: read buffers a stream may hold between receiving and read_cb.
+ * One: libuv pairs each alloc_cb with its read_cb before the next alloc_cb,
+ * and applications rely on it (one static buffer reused for every read). */
+#define TOU_STREAM_HELD_READS 1
+
 struct tou_stream_s {
   TOU_HANDLE_FIELDS
   /* Bytes in write requests not yet accepted by the core's send buffer (like
@@ -123,6 +131,10 @@ struct tou_stream_s {
   unsigned pending;
   int error;
   uint64_t bytes_sent, bytes_received;
+  /* Buffers from alloc_cb filled on the receive path, read_cb due. */
+  uv_buf_t held[TOU_STREAM_HELD_READS];
+  size_t held_len[TOU_STREAM_HELD_READS];
+  unsigned nheld;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -239,6 +251,14 @@ typedef struct tou_endpoint_options_s {
                                 The datagrams on the wire are the same either way.
                                 The environment variable TOU_DISABLE_UDP_OFFLOAD=1
                                 sets it for every endpoint of a process. */
+  int disable_direct_read;   /* 1: received data always passes through the stream's
+                                receive buffer (two copies). Default 0: data that
+                                arrives in order while the stream is reading and
+                                nothing is buffered is copied once, from the datagram
+                                straight into the buffer alloc_cb gives (alloc_cb may
+                                then run while datagrams are received; read_cb runs
+                                later, as always). The environment variable
+                                TOU_DISABLE_DIRECT_READ=1 sets it for a process. */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */
@@ -334,7 +354,10 @@ TOU_EXTERN const char *tou_stream_state_name(int state);
  * UV_EALREADY when reading, UV_EINVAL, UV_ENOTCONN on a closed stream. */
 TOU_EXTERN int tou_read_start(tou_stream_t *stream, tou_alloc_cb alloc_cb, tou_read_cb read_cb);
 /* Stops delivering; data keeps arriving into the receive window (the peer is
- * throttled by flow control once it fills). Idempotent; returns 0. */
+ * throttled by flow control once it fills). Idempotent; returns 0. Buffers
+ * already filled from alloc_cb stay with the stream until reading starts
+ * again (their read_cb comes first then); if the stream is closed instead,
+ * each is handed back with read_cb(nread 0) before close_cb. */
 TOU_EXTERN int tou_read_stop(tou_stream_t *stream);
 
 /* Queues the bytes of bufs for sending, in order after earlier writes. The
@@ -442,6 +465,9 @@ typedef struct tou_stream_info_s {
   struct sockaddr_storage peer;
   uint64_t bytes_sent;         /* accepted from the application */
   uint64_t bytes_received;     /* delivered to the application */
+  uint64_t bytes_received_direct; /* of the connection's in-order bytes, copied once:
+                                   * from the datagram into the application's buffer */
+  uint64_t bytes_received_buffered; /* copied twice: through the receive buffer */
   size_t write_queue_size;     /* in requests, not yet accepted by the core */
   size_t send_queued;          /* in the core, not yet acknowledged */
   size_t send_space;           /* free space in the core's send buffer */

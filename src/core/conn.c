@@ -129,6 +129,7 @@ int tou_conn_recv(tou_conn_t *c, uint64_t now, uint8_t *buf, size_t len) {
   if (recvbuf_ready(&c->rb) > 0) {
     if (len == 0) return 0;
     size_t n = recvbuf_read(&c->rb, buf, len);
+    c->stats.bytes_read_buffered += n;
     conn_rcv_on_read(c, now, n); /* autotuning, window update (rcv_window.c) */
     ep_timer_update(c->ep, c);
     return (int)n;

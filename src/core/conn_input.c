@@ -168,6 +168,26 @@ static bool ack_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   return true;
 }
 
+/* The receive fast path (core.h, tou_deliver_fn): in-order bytes with
+ * nothing buffered before or after them go to the application's sink.
+ * What it takes is accounted as bytes written to the receive buffer and
+ * read at once: RCV.NXT moves, and conn_rcv_on_read() sees the read
+ * (autotuning, window update) exactly as tou_conn_recv() would have. */
+static size_t deliver_direct(tou_conn_t *c, uint64_t now, const uint8_t *p, size_t n) {
+  const tou_config_t *cfg = &c->ep->cfg;
+  if (!cfg->deliver || recvbuf_ready(&c->rb) > 0 || c->rb.nranges > 0) return 0;
+  if (n > recvbuf_window(&c->rb)) n = recvbuf_window(&c->rb); /* as recvbuf_write cuts */
+  if (n == 0) return 0;
+  size_t took = cfg->deliver(cfg->deliver_ctx, c, p, n);
+  if (took == 0) return 0;
+  if (took > n) took = n;
+  c->rcv_nxt += (tou_seq_t)took;
+  c->stats.bytes_received += took;
+  c->stats.bytes_delivered_direct += took;
+  conn_rcv_on_read(c, now, took);
+  return took;
+}
+
 /* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2. */
 static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (seg->payload_len == 0) return;
@@ -201,7 +221,8 @@ static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   }
   conn_rec_on_data(c, seq, n); /* SACK block order, DSACK (RFC 2018, 2883) */
   bool had_holes = c->rb.nranges > 0;
-  int adv = recvbuf_write(&c->rb, off, p, n);
+  size_t direct = off == 0 ? deliver_direct(c, now, p, n) : 0;
+  int adv = direct == n ? 0 : recvbuf_write(&c->rb, off, p + direct, n - direct);
   if (adv > 0) {
     c->rcv_nxt += (tou_seq_t)adv;
     c->stats.bytes_received += (uint64_t)adv;

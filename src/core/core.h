@@ -7,7 +7,11 @@
  * timer for tou_ep_next_deadline() and calls tou_ep_on_timer() when it fires.
  * What the application must hear about (connected, readable, closed, ...) is
  * collected per connection and drained with tou_ep_next_event(); nothing in
- * the core calls back into the application except the trace hook. */
+ * the core calls back into the application except the trace hook and the
+ * optional delivery sink (tou_config_t.deliver), which exists so that
+ * received payload is copied once, from the datagram straight into the
+ * application's buffer, instead of twice (datagram -> receive buffer ->
+ * application). */
 #ifndef TOU_CORE_CORE_H
 #define TOU_CORE_CORE_H
 
@@ -76,6 +80,23 @@ typedef struct tou_trace_event {
 
 typedef void (*tou_trace_fn)(void *ctx, const tou_trace_event_t *ev);
 
+/* Direct delivery sink (the receive fast path). Called only from within
+ * tou_ep_input(), for payload that is in order (starts at RCV.NXT) while the
+ * connection's receive buffer holds nothing (no unread bytes, no
+ * out-of-order ranges), so nothing buffered can come before it. It copies
+ * what it can take of data[0..len) into the application's memory and
+ * returns how many bytes it took (0..len; more counts as len); the core
+ * keeps the rest in the receive buffer as usual, where tou_conn_recv()
+ * finds it after the bytes taken. Bytes taken are, for the window, the
+ * ACKs and receive autotuning, exactly bytes that were buffered and read
+ * at once by tou_conn_recv(); they raise no TOU_EV_READABLE (the sink's
+ * owner knows), and the peer's FIN becomes visible (TOU_ERR_EOF) only
+ * after them. The sink must not call back into the core. Why a callback
+ * and not an event: the datagram exists only during tou_ep_input(), so
+ * avoiding the second copy means handing the payload over while it is
+ * still there. */
+typedef size_t (*tou_deliver_fn)(void *ctx, tou_conn_t *c, const uint8_t *data, size_t len);
+
 typedef struct tou_config {
   uint32_t mss;             /* largest payload we accept and send; default TOU_MSS_DEFAULT_V4 */
   uint32_t send_buffer;     /* bytes the application may queue; default 2 MiB */
@@ -101,6 +122,8 @@ typedef struct tou_config {
   const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
+  tou_deliver_fn deliver;   /* optional receive fast path (see tou_deliver_fn) */
+  void *deliver_ctx;
   tou_allocator_t allocator; /* NULL alloc: malloc/free */
   const uint8_t *seed;      /* 32 bytes for deterministic randomness (tests); NULL: libsodium */
   unsigned syn_backlog;     /* half-open (SYN_RCVD) connections a listener keeps; default 256 */
@@ -247,6 +270,8 @@ typedef struct tou_conn_info {
   uint64_t bytes_sent;         /* payload bytes handed to the network (retransmissions too) */
   uint64_t bytes_acked;        /* payload bytes the peer acknowledged */
   uint64_t bytes_received;     /* in-order payload bytes received */
+  uint64_t bytes_delivered_direct; /* of those, taken by the delivery sink (one copy) */
+  uint64_t bytes_read_buffered;    /* of those, copied out by tou_conn_recv() */
   uint64_t segs_sent, segs_received;
   uint64_t segs_retransmitted; /* SYN, data and FIN segments sent again */
   uint64_t timeouts;           /* retransmission timer expiries */

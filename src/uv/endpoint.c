@@ -58,12 +58,21 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
                     const struct sockaddr *addr, unsigned flags) {
   struct tou_endpoint_impl *impl = udp->data;
-  if (flags & UV_UDP_MMSG_FREE) return; /* the buffer is ours and reused */
-  if (nread < 0) {
-    impl->stats.recv_errors++;
+  /* The end of libuv's batch (MMSG_FREE, nothing more to read, an error):
+   * a held read buffer gets its read_cb before the loop goes on. */
+  if (flags & UV_UDP_MMSG_FREE) { /* the buffer is ours and reused */
+    tou__stream_flush_held(impl, false);
     return;
   }
-  if (nread == 0 || addr == NULL) return;
+  if (nread < 0) {
+    impl->stats.recv_errors++;
+    tou__stream_flush_held(impl, false);
+    return;
+  }
+  if (nread == 0 || addr == NULL) {
+    tou__stream_flush_held(impl, false);
+    return;
+  }
   if (flags & UV_UDP_PARTIAL) {
     impl->stats.recv_errors++;
     return;
@@ -72,6 +81,9 @@ static void on_recv(uv_udp_t *udp, ssize_t nread, const uv_buf_t *buf,
   tou_addr_t from;
   tou__sockaddr_to_addr(addr, &from);
   tou__input(impl, tou__now(), &from, (const uint8_t *)buf->base, (size_t)nread);
+  /* One datagram per callback (no recvmmsg): libuv may call the next
+   * callback only after other handles' callbacks. */
+  if (!(flags & UV_UDP_MMSG_CHUNK)) tou__stream_flush_held(impl, false);
 }
 
 void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *from,
@@ -80,6 +92,7 @@ void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *
   impl->stats.bytes_received += (uint64_t)len;
   tou_ep_input(impl->core, now, from, data, len);
   impl->input_dirty = true;
+  tou__stream_flush_held(impl, true);
 }
 
 /* After the poll phase: every datagram of this round has been fed to the
@@ -134,6 +147,10 @@ static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c
   c->syn_backlog = o->syn_backlog;
   c->cc_algorithm = o->congestion_control;
   c->seed = o->seed;
+  if (!o->disable_direct_read) {
+    c->deliver = tou__stream_direct_read;
+    c->deliver_ctx = impl;
+  }
   if (o->trace) {
     c->trace = tou__trace_adapter;
     c->trace_ctx = impl;
@@ -157,6 +174,8 @@ TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
   const char *no_offload = getenv("TOU_DISABLE_UDP_OFFLOAD");
   if (no_offload && no_offload[0] && strcmp(no_offload, "0") != 0)
     impl->opts.disable_udp_offload = 1;
+  const char *no_direct = getenv("TOU_DISABLE_DIRECT_READ");
+  if (no_direct && no_direct[0] && strcmp(no_direct, "0") != 0) impl->opts.disable_direct_read = 1;
   ep->loop = loop;
   ep->type = TOU_HANDLE_ENDPOINT;
   ep->close_cb = NULL;

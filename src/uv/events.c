@@ -106,6 +106,7 @@ static void run_round(struct tou_endpoint_impl *impl) {
 void tou__dispatch(struct tou_endpoint_impl *impl) {
   if (impl->dispatching || impl->finishing) return;
   impl->dispatching = true;
+  tou__stream_flush_held(impl, false); /* normally done by the receive path */
   for (int round = 0; round < DISPATCH_ROUNDS; round++) {
     announce_connections(impl);
     run_round(impl);

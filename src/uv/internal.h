@@ -94,6 +94,7 @@ struct tou_endpoint_impl {
   unsigned accept_head, accept_len, accept_announced;
 
   tou_stream_t *streams; /* every open stream */
+  tou_stream_t *held_stream; /* holds a read buffer from the receive path */
   unsigned nstreams;
   tou_stream_t *pending_head, *pending_tail;
 
@@ -155,6 +156,13 @@ void tou__stream_attach(tou_stream_t *s, tou_endpoint_t *ep, tou_conn_t *conn);
 void tou__stream_push_writes(tou_stream_t *s);
 void tou__stream_deliver(tou_stream_t *s, unsigned bits);
 void tou__stream_close(tou_stream_t *s, tou_close_cb cb);
+/* The core's delivery sink (tou_deliver_fn): copies in-order payload into
+ * buffers from the stream's alloc_cb while it is reading; read_cb follows
+ * from the next dispatch. */
+size_t tou__stream_direct_read(void *impl, tou_conn_t *c, const uint8_t *data, size_t len);
+/* Runs the read_cb of the buffer a stream holds (only_full: if it is full).
+ * Only from the loop's receive callbacks and dispatch. */
+void tou__stream_flush_held(struct tou_endpoint_impl *impl, bool only_full);
 void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_stream_info_t *info);
 
 /* trace.c */

@@ -76,9 +76,7 @@ static void deliver(struct tou_endpoint_impl *impl, uint64_t now, struct mmsghdr
     tou__input(impl, now, &from, p + off, len - off < seg ? len - off : seg);
 }
 
-static void on_readable(uv_poll_t *poll, int status, int events) {
-  (void)events;
-  struct tou_endpoint_impl *impl = poll->data;
+static void receive_all(struct tou_endpoint_impl *impl, int status) {
   if (status < 0) {
     impl->stats.recv_errors++;
     return;
@@ -110,6 +108,15 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     /* A short batch emptied the socket: the next call would only say so. */
     if (r < TOU_UV_RECV_SLOTS) return;
   }
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  struct tou_endpoint_impl *impl = poll->data;
+  receive_all(impl, status);
+  /* Back to the loop: a held read buffer gets its read_cb first
+   * (tou__stream_flush_held). */
+  tou__stream_flush_held(impl, false);
 }
 
 int tou__recv_gro_start(struct tou_endpoint_impl *impl) {

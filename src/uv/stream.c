@@ -215,7 +215,104 @@ static void read_end(tou_stream_t *s, int status) {
   s->read_cb(s, status, &none);
 }
 
+static bool reading_now(const tou_stream_t *s) {
+  return (s->flags & TOU_F_READING) && !(s->flags & (TOU_F_CLOSING | TOU_F_READ_DONE)) && s->conn;
+}
+
+/* The receive fast path (core.h, tou_deliver_fn), called by the core from
+ * tou_ep_input() on the loop's receive path, never inside a tou_* call of
+ * the application: so alloc_cb may run here, as libuv runs it from its I/O
+ * path. The payload is copied once, into the application's buffers; they
+ * are held (at most TOU_STREAM_HELD_READS) until the next dispatch runs
+ * read_cb. Whatever is not taken stays in the core's receive buffer and is
+ * read after these (the core calls the sink only when nothing is buffered). */
+size_t tou__stream_direct_read(void *ctx, tou_conn_t *c, const uint8_t *data, size_t len) {
+  struct tou_endpoint_impl *impl = ctx;
+  tou_stream_t *s = tou_conn_user(c);
+  if (!s || (impl->held_stream && impl->held_stream != s)) return 0;
+  size_t took = 0;
+  while (took < len && reading_now(s)) {
+    unsigned last = s->nheld - 1;
+    if (s->nheld == 0 || s->held_len[last] == s->held[last].len) {
+      if (s->nheld > 0 && s->held[last].len == 0) break;     /* UV_ENOBUFS is due */
+      if (s->nheld == TOU_STREAM_HELD_READS) break;
+      uv_buf_t buf = uv_buf_init(NULL, 0);
+      s->alloc_cb(s, READ_SUGGESTED_SIZE, &buf);
+      if (!buf.base) buf.len = 0;
+      s->held[s->nheld] = buf;
+      s->held_len[s->nheld] = 0;
+      s->nheld++;
+      impl->held_stream = s;
+      continue;
+    }
+    size_t room = s->held[last].len - s->held_len[last];
+    size_t n = len - took < room ? len - took : room;
+    memcpy(s->held[last].base + s->held_len[last], data + took, n);
+    s->held_len[last] += n;
+    took += n;
+  }
+  return took;
+}
+
+/* Read callbacks for the held buffers, in order; stops (keeping the rest)
+ * when a callback stops reading or closes the stream. */
+static void deliver_held(tou_stream_t *s) {
+  while (s->nheld > 0 && (s->flags & TOU_F_READING) && !(s->flags & TOU_F_CLOSING)) {
+    uv_buf_t buf = s->held[0];
+    size_t n = s->held_len[0];
+    s->nheld--;
+    memmove(s->held, s->held + 1, s->nheld * sizeof s->held[0]);
+    memmove(s->held_len, s->held_len + 1, s->nheld * sizeof s->held_len[0]);
+    s->bytes_received += n;
+    s->read_cb(s, buf.len == 0 ? UV_ENOBUFS : (ssize_t)n, &buf);
+  }
+}
+
+/* The held buffer's read_cb, before control goes back to the loop: libuv
+ * runs each alloc_cb's read_cb before any other alloc_cb, and applications
+ * rely on it (one static buffer shared by every stream, even by several
+ * endpoints, as examples/signal does). So at most one stream of an endpoint
+ * holds a buffer, and the receive paths call this when it is full and when
+ * they return to the loop. Not inside tou_ep_input(): the read callback
+ * may call into the core. */
+void tou__stream_flush_held(struct tou_endpoint_impl *impl, bool only_full) {
+  tou_stream_t *s = impl->held_stream;
+  if (!s) return;
+  if (only_full && s->nheld < TOU_STREAM_HELD_READS) return;
+  /* "Full" once the next segment might not fit: a segment cut in two would
+   * leave its tail in the core's buffer, and the fast path would stop until
+   * the application read it. */
+  if (only_full && s->held[s->nheld - 1].len > 0 &&
+      s->held[s->nheld - 1].len - s->held_len[s->nheld - 1] >= impl->opts.mss)
+    return;
+  deliver_held(s);
+  if (s->nheld == 0) impl->held_stream = NULL;
+  else tou__mark(s, TOU_P_READ); /* stopped or closing: kept until read_start or close */
+}
+
+/* At close: buffers still held go back to the application (nread 0, as
+ * libuv hands back a buffer it did not fill), so it can free them. */
+static void hand_back_held(tou_stream_t *s) {
+  struct tou_endpoint_impl *impl = impl_of(s);
+  if (impl->held_stream == s) impl->held_stream = NULL;
+  while (s->nheld > 0) {
+    uv_buf_t buf = s->held[0];
+    s->nheld--;
+    memmove(s->held, s->held + 1, s->nheld * sizeof s->held[0]);
+    memmove(s->held_len, s->held_len + 1, s->nheld * sizeof s->held_len[0]);
+    if (s->read_cb) s->read_cb(s, 0, &buf);
+  }
+}
+
 static void do_read(tou_stream_t *s) {
+  if (s->nheld > 0) {
+    deliver_held(s);
+    if (s->nheld == 0 && impl_of(s)->held_stream == s) impl_of(s)->held_stream = NULL;
+    if (s->nheld > 0 || !reading_now(s)) return;
+    /* Nothing else to read: no empty alloc_cb/read_cb round. */
+    if (!(s->flags & TOU_F_CONN_OVER) && tou_conn_recv(s->conn, tou__now(), NULL, 0) == TOU_ERR_AGAIN)
+      return;
+  }
   for (int i = 0; i < TOU_UV_READS_PER_ROUND; i++) {
     if (!(s->flags & TOU_F_READING) || (s->flags & (TOU_F_CLOSING | TOU_F_READ_DONE))) return;
     if (!s->conn) return;
@@ -304,6 +401,7 @@ void tou__stream_deliver(tou_stream_t *s, unsigned bits) {
   deliver_connect(s);
   deliver_writes(s);
   deliver_shutdown(s);
+  hand_back_held(s);
   tou__unmark(s);
   s->flags |= TOU_F_CLOSED;
   if (s->close_cb) s->close_cb((tou_handle_t *)s);
@@ -396,6 +494,8 @@ void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_strea
   info->tlp_probes = ci.tlp_probes;
   info->congestion_events = ci.congestion_events;
   info->delivery_rate = ci.delivery_rate;
+  info->bytes_received_direct = ci.bytes_delivered_direct;
+  info->bytes_received_buffered = ci.bytes_read_buffered;
   tou_link_info_t li;
   tou_conn_link_info(c, &li);
   info->link_state = (int)li.state;
