@@ -173,7 +173,7 @@ static bool ack_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
  * What it takes is accounted as bytes written to the receive buffer and
  * read at once: RCV.NXT moves, and conn_rcv_on_read() sees the read
  * (autotuning, window update) exactly as tou_conn_recv() would have. */
-static size_t deliver_direct(tou_conn_t *c, uint64_t now, const uint8_t *p, size_t n) {
+static size_t deliver_direct(tou_conn_t *c, const uint8_t *p, size_t n) {
   const tou_config_t *cfg = &c->ep->cfg;
   if (!cfg->deliver || recvbuf_ready(&c->rb) > 0 || c->rb.nranges > 0) return 0;
   if (n > recvbuf_window(&c->rb)) n = recvbuf_window(&c->rb); /* as recvbuf_write cuts */
@@ -184,20 +184,27 @@ static size_t deliver_direct(tou_conn_t *c, uint64_t now, const uint8_t *p, size
   c->rcv_nxt += (tou_seq_t)took;
   c->stats.bytes_received += took;
   c->stats.bytes_delivered_direct += took;
-  conn_rcv_on_read(c, now, took);
   return took;
 }
 
-/* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2. */
-static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
-  if (seg->payload_len == 0) return;
+/* The read half of a direct delivery, once the segment is processed (its
+ * ACK decision and FIN too), where a tou_conn_recv() right after
+ * tou_ep_input() would have counted it. */
+static void direct_read_done(tou_conn_t *c, uint64_t now, size_t took) {
+  if (took > 0 && c->state != TOU_CLOSED) conn_rcv_on_read(c, now, took);
+}
+
+/* Seventh: segment text, in ESTABLISHED, FIN-WAIT-1 and FIN-WAIT-2.
+ * Returns the bytes the delivery sink took (see direct_read_done). */
+static size_t data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->payload_len == 0) return 0;
   if (c->state != TOU_ESTABLISHED && c->state != TOU_FIN_WAIT_1 && c->state != TOU_FIN_WAIT_2)
-    return;
+    return 0;
   if (c->owner == CONN_OWNER_RELEASED) {
     /* Nobody will read it (RFC 2525 2.17, as Linux): reset. */
     conn_send_rst(c);
     conn_finish(c, now, TOU_ERR_ABORTED);
-    return;
+    return 0;
   }
   const uint8_t *p = seg->payload;
   size_t n = seg->payload_len;
@@ -209,19 +216,19 @@ static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
       conn_rec_on_dup_data(c, seg->seq, seg->payload_len); /* DSACK, RFC 2883 */
       c->ack_pending = true;
       conn_want_output(c);
-      return;
+      return 0;
     }
     p += skip, n -= skip, seq = c->rcv_nxt;
   }
   size_t off = seq - c->rcv_nxt;
   if (c->fin_received) { /* nothing exists past the peer's FIN */
     size_t room = c->fin_rcv_seq - c->rcv_nxt;
-    if (off >= room) return;
+    if (off >= room) return 0;
     if (n > room - off) n = room - off;
   }
   conn_rec_on_data(c, seq, n); /* SACK block order, DSACK (RFC 2018, 2883) */
   bool had_holes = c->rb.nranges > 0;
-  size_t direct = off == 0 ? deliver_direct(c, now, p, n) : 0;
+  size_t direct = off == 0 ? deliver_direct(c, p, n) : 0;
   int adv = direct == n ? 0 : recvbuf_write(&c->rb, off, p + direct, n - direct);
   if (adv > 0) {
     c->rcv_nxt += (tou_seq_t)adv;
@@ -233,6 +240,7 @@ static void data_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   conn_rcv_on_data(c, now, seg); /* receiver RTT for autotuning */
   /* RFC 5681 4.2: delayed unless it is out of order or fills a hole. */
   conn_ack_on_data(c, now, seg->payload_len, off > 0 || adv < 0, had_holes && off == 0);
+  return direct;
 }
 
 /* Eighth: the FIN. Its position is remembered even when data before it is
@@ -305,9 +313,10 @@ void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synac
   tou_segment_t s = *synack;
   s.flags &= (uint8_t)~TOU_SYN;
   s.seq += 1;
-  data_input(c, now, &s);
+  size_t direct = data_input(c, now, &s);
   if (c->state == TOU_CLOSED) return;
   fin_input(c, now, &s);
+  direct_read_done(c, now, direct);
 }
 
 static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
@@ -331,9 +340,10 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   if (!ack_input(c, now, seg)) return;
   conn_ts_update_recent(c, now, seg);
   conn_urgent_input(c, seg); /* sixth: the URG bit */
-  data_input(c, now, seg);
+  size_t direct = data_input(c, now, seg);
   if (c->state == TOU_CLOSED) return;
   fin_input(c, now, seg);
+  direct_read_done(c, now, direct);
 }
 
 void conn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {

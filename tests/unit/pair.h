@@ -49,6 +49,9 @@ typedef struct pair {
   size_t nev;
   char trace[2][8192];
   unsigned sent[2]; /* datagrams each side sent */
+  /* Optional: runs right after each datagram node `to` took in, before
+   * anything is sent (e.g. an application that reads at once). */
+  void (*after_input)(struct pair *p, int to);
 } pair_t;
 
 static inline tou_addr_t pair_addr(const char *s) {
@@ -185,6 +188,7 @@ static inline void pair_run_until(pair_t *p, uint64_t until) {
         memmove(&p->q[k], &p->q[k + 1], (p->qlen - k - 1) * sizeof *p->q);
         p->qlen--;
         tou_ep_input(p->ep[d.to], p->now, &d.from, d.data, d.len);
+        if (p->after_input) p->after_input(p, d.to);
         pair_pump(p);
       } else {
         k++;
