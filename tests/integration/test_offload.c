@@ -116,6 +116,18 @@ static void run(const scenario_t *sc) {
                 (unsigned long long)cs.send_errors, (unsigned long long)cs.bytes_sent, ss.gso, (unsigned long long)ss.gso_buffers,
                 ss.gro, (unsigned long long)ss.gro_buffers,
                 (unsigned long long)ss.datagrams_sent);
+  /* Both receive paths (our GRO one and libuv's recvmmsg) feed the fast
+   * path: most bytes are copied once, straight into the read buffer. */
+  tou_stream_t *streams[2] = {&t->client, &t->server};
+  for (int i = 0; i < 2; i++) {
+    tou_stream_info_t si;
+    assert_int_equal(TOU(tou_get_info(streams[i], &si)), 0);
+    print_message("%s: %llu bytes in, %llu direct\n", i ? "server" : "client",
+                  (unsigned long long)si.bytes_received,
+                  (unsigned long long)si.bytes_received_direct);
+    assert_int_equal(si.bytes_received_direct + si.bytes_received_buffered, si.bytes_received);
+    assert_true(si.bytes_received_direct >= si.bytes_received / 2);
+  }
   /* Forced off: not one buffer of either kind. */
   if (sc->client_off) {
     assert_int_equal(cs.gso + cs.gro, 0);
