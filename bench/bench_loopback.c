@@ -675,6 +675,21 @@ int main(int argc, char **argv) {
            "off %.1f [%.1f .. %.1f] Mbit/s %.2f CPU s/GiB\n",
            (unsigned long long)mib, a.med, a.min, a.max, a.cpu_per_gib, b.med, b.min, b.max,
            b.cpu_per_gib);
+    if (run_on && run_off) {
+      double pp[2][RUNS];
+      for (int i = 0; i < RUNS; i++) {
+        tou_no_offload = 0;
+        pp[0][i] = tou_pingpong();
+        tou_no_offload = 1;
+        pp[1][i] = tou_pingpong();
+      }
+      qsort(pp[0], RUNS, sizeof pp[0][0], cmp_double);
+      qsort(pp[1], RUNS, sizeof pp[1][0], cmp_double);
+      printf("tou ping-pong, round trips/s: offloads on %.0f [%.0f .. %.0f]; off %.0f [%.0f .. "
+             "%.0f]\n",
+             pp[0][RUNS / 2], pp[0][0], pp[0][RUNS - 1], pp[1][RUNS / 2], pp[1][0],
+             pp[1][RUNS - 1]);
+    }
     return 0;
   }
   printf("bench_loopback: %llu MiB per bulk run, %d runs; one thread, both ends in one loop\n",
@@ -710,7 +725,7 @@ int main(int argc, char **argv) {
   printf("  tou  %8.1f [%8.1f .. %8.1f]  %6.2f   (UDP GSO/GRO disabled)\n", so.med, so.min,
          so.max, so.cpu_per_gib);
   printf("  tcp  %8.1f [%8.1f .. %8.1f]  %6.2f\n", sk.med, sk.min, sk.max, sk.cpu_per_gib);
-  printf("  udp  %8.1f [%8.1f .. %8.1f]  %6.2f   (raw blast, %d-byte datagrams, no reliability)\n",
+  printf("  udp  %8.1f [%8.1f .. %8.1f]  %6.2f   (raw blast, one %d-byte datagram per send call, no reliability)\n",
          su.med, su.min, su.max, su.cpu_per_gib, UDP_PAYLOAD);
   printf("  ratios: tou/tcp %.2f  tou/udp %.2f  CPU per GiB tou/tcp %.2f  spread tou max/min %.2f\n",
          st.med / sk.med, st.med / su.med, st.cpu_per_gib / sk.cpu_per_gib, st.max / st.min);

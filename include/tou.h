@@ -236,7 +236,9 @@ typedef struct tou_endpoint_options_s {
                                 coalesced). Default 0: used where the kernel has
                                 them (Linux 4.18+ / 5.0+), and GSO is dropped for
                                 the endpoint at the first send the kernel refuses.
-                                The datagrams on the wire are the same either way. */
+                                The datagrams on the wire are the same either way.
+                                The environment variable TOU_DISABLE_UDP_OFFLOAD=1
+                                sets it for every endpoint of a process. */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */

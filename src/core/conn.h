@@ -184,6 +184,9 @@ void conn_ack_on_timer(tou_conn_t *c, uint64_t now);
 /* rcv_window.c: the advertised window (RFC 9293 3.8.6.2.2, RFC 7323 2)
  * and receive-buffer autotuning. */
 void conn_rcv_init(tou_conn_t *c);
+/* The receive buffer a connection starts with (recv_buffer_initial, within
+ * [mss, recv_buffer]); a cookie SYN-ACK offers it too. */
+uint32_t rcv_initial_buffer(const tou_config_t *cfg);
 /* The application read n bytes: autotuning, window update if it opened. */
 void conn_rcv_on_read(tou_conn_t *c, uint64_t now, size_t n);
 /* A data segment arrived (receiver RTT sample from its timestamp echo). */

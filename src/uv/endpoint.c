@@ -153,6 +153,10 @@ TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
   }
   if (opts) impl->opts = *opts;
   else tou_endpoint_options_init(&impl->opts);
+  /* Lets any program run without offloads, to tell a problem apart. */
+  const char *no_offload = getenv("TOU_DISABLE_UDP_OFFLOAD");
+  if (no_offload && no_offload[0] && strcmp(no_offload, "0") != 0)
+    impl->opts.disable_udp_offload = 1;
   ep->loop = loop;
   ep->type = TOU_HANDLE_ENDPOINT;
   ep->close_cb = NULL;

@@ -19,8 +19,9 @@
  * router drop) and counted in send_errors. */
 #define TOU_UV_MAX_ASYNC_SENDS 256
 /* Datagrams gathered for one sendmmsg() (send.c): as many as fit in
- * TOU_UV_SEND_BATCH_BYTES of slots, within [MIN, MAX] — two full GSO runs
- * of default-sized datagrams, without megabytes of slots for a large MSS. */
+ * TOU_UV_SEND_BATCH_BYTES of slots, within [MIN, MAX] — with the default
+ * MSS, 128: about three full GSO runs (44 datagrams of ~1.5 KB each),
+ * without megabytes of slots for a large MSS. */
 #define TOU_UV_SEND_BATCH_BYTES (256u << 10)
 #define TOU_UV_SEND_BATCH_MIN 32u
 #define TOU_UV_SEND_BATCH_MAX 128u

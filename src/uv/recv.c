@@ -30,7 +30,9 @@
 #define UDP_GRO 104
 #endif
 
-#define RECV_CMSG_SPACE CMSG_SPACE(sizeof(int))
+/* Room for the UDP_GRO message and a spare one: a truncated control area
+ * (MSG_CTRUNC) might have lost the segment size, and the buffer is dropped. */
+#define RECV_CMSG_SPACE (2 * CMSG_SPACE(sizeof(int)) + 16)
 
 struct recv_ring {
   struct mmsghdr msgs[TOU_UV_RECV_SLOTS];

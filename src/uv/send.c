@@ -204,8 +204,13 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
   for (;;) {
     /* Leave the rest in the core while the socket is backed up. */
     if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) return;
+    /* Behind queued sends everything is queued: take from the core no more
+     * than the queue has room for, rather than dropping the excess. */
+    unsigned want = b->cap;
+    if (impl->async_sends > 0 && TOU_UV_MAX_ASYNC_SENDS - impl->async_sends < want)
+      want = TOU_UV_MAX_ASYNC_SENDS - impl->async_sends;
     unsigned n = 0;
-    while (n < b->cap) {
+    while (n < want) {
       tou_addr_t to;
       uint8_t *slot = b->data + (size_t)n * b->slot_size;
       int len = tou_ep_output(impl->core, now, &to, slot, b->slot_size);
@@ -223,7 +228,7 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
     if (n == 0) return;
     impl->stats.send_batches++;
     send_batch(impl, n);
-    if (n < b->cap) return;
+    if (n < want) return;
   }
 }
 

@@ -7,11 +7,13 @@
  * offloads the transfers still run; the offload counters are then checked
  * to stay zero. */
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "transfer.h"
 
-#define MIB 3
+/* Bytes each way; the valgrind entry passes a smaller size (KiB) in argv. */
+static uint64_t xfer_bytes = 3u << 20;
 
 typedef struct offload_test {
   uv_loop_t loop;
@@ -52,6 +54,17 @@ static void set_no_check(const struct sockaddr_storage *addr) {
   assert_true(found > 0);
 }
 
+/* Recent kernels pass GSO buffers through loopback whole (UDP GSO is one
+ * of the software offloads every device has), so a GRO socket gets them
+ * coalesced; older ones may cut them before the device. The GRO counters
+ * are checked from Linux 5.6 on. */
+static bool loopback_keeps_gso_buffers(void) {
+  struct utsname u;
+  unsigned major = 0, minor = 0;
+  if (uname(&u) != 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2) return false;
+  return major > 5 || (major == 5 && minor >= 6);
+}
+
 typedef struct scenario {
   bool client_off, server_off, ipv6, refuse_gso;
 } scenario_t;
@@ -86,7 +99,7 @@ static void run(const scenario_t *sc) {
     gso_before = before.gso;
   }
   assert_int_equal(TOU(tou_listen(&t->server_ep, 4, on_connection)), 0);
-  xfer_init(&t->x, MIB << 20, MIB << 20);
+  xfer_init(&t->x, xfer_bytes, xfer_bytes);
   assert_int_equal(TOU(tou_connect(&t->connect, &t->client_ep, &t->client,
                                    (const struct sockaddr *)&server_addr, on_connect)),
                    0);
@@ -97,10 +110,10 @@ static void run(const scenario_t *sc) {
   assert_int_equal(TOU(tou_endpoint_stats(&t->client_ep, &cs)), 0);
   assert_int_equal(TOU(tou_endpoint_stats(&t->server_ep, &ss)), 0);
   print_message("client: gso %d (%llu buffers) gro %d (%llu buffers), %llu datagrams sent, "
-                "%llu send errors; server: gso %d (%llu) gro %d (%llu), %llu datagrams sent\n",
+                "%llu send errors, %llu bytes; server: gso %d (%llu) gro %d (%llu), %llu datagrams sent\n",
                 cs.gso, (unsigned long long)cs.gso_buffers, cs.gro,
                 (unsigned long long)cs.gro_buffers, (unsigned long long)cs.datagrams_sent,
-                (unsigned long long)cs.send_errors, ss.gso, (unsigned long long)ss.gso_buffers,
+                (unsigned long long)cs.send_errors, (unsigned long long)cs.bytes_sent, ss.gso, (unsigned long long)ss.gso_buffers,
                 ss.gro, (unsigned long long)ss.gro_buffers,
                 (unsigned long long)ss.datagrams_sent);
   /* Forced off: not one buffer of either kind. */
@@ -120,14 +133,15 @@ static void run(const scenario_t *sc) {
     assert_int_equal(cs.gso_buffers, 0);
     assert_int_equal(cs.send_errors, 0);
   }
-  /* Where the kernel has GSO, 3 MiB of full segments go out in runs; a
+  /* Where the kernel has GSO, a bulk of full segments goes out in runs; a
    * GRO receiver on loopback gets such a run whole. */
   if (!sc->server_off && ss.gso) assert_true(ss.gso_buffers > 0);
   if (!sc->client_off && !sc->refuse_gso && cs.gso) {
     assert_true(cs.gso_buffers > 0);
-    if (ss.gro) assert_true(ss.gro_buffers > 0);
+    if (ss.gro && loopback_keeps_gso_buffers()) assert_true(ss.gro_buffers > 0);
   }
-  if (!sc->server_off && ss.gso && cs.gro) assert_true(cs.gro_buffers > 0);
+  if (!sc->server_off && ss.gso && cs.gro && loopback_keeps_gso_buffers())
+    assert_true(cs.gro_buffers > 0);
 
   tou_handle_t *hs[] = {(tou_handle_t *)&t->client, (tou_handle_t *)&t->server,
                         (tou_handle_t *)&t->client_ep, (tou_handle_t *)&t->server_ep};
@@ -168,7 +182,8 @@ static void offload_refused_falls_back(void **state) {
   run(&sc);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strtoull(argv[1], NULL, 10) > 0) xfer_bytes = strtoull(argv[1], NULL, 10) << 10;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(offload_on),
       cmocka_unit_test(offload_forced_off),
