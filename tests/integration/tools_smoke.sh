@@ -36,7 +36,7 @@ wait_line() {
   return 1
 }
 
-timeout 30 "$toucat" -l -v --status-every 0.05 127.0.0.1 0 < "$dir/down.bin" > "$dir/server.out" 2> "$dir/server.err" &
+timeout 30 "$toucat" -l -v 127.0.0.1 0 < "$dir/down.bin" > "$dir/server.out" 2> "$dir/server.err" &
 pids+=($!)
 server_port=$(wait_line "$dir/server.err" "listening on" | sed 's/.*:\([0-9]*\)$/\1/')
 
@@ -53,10 +53,7 @@ wait "${pids[0]}"
 
 cmp "$dir/up.bin" "$dir/server.out"
 cmp "$dir/down.bin" "$dir/client.out"
-grep -q -- "-> ESTABLISHED" "$dir/server.err"
-# --status-every: the endpoint summary and the ss-like table (tou_endpoint_walk).
-grep -q "^-- listening: .* half-open, .* TIME_WAIT" "$dir/server.err"
-grep -q "^State  *Send-Q" "$dir/server.err"
+grep -q "ESTABLISHED" "$dir/server.err"
 grep -q "bytes sent 1048576 received 1048576" "$dir/client.err"
 
 kill -INT "$netem_pid"
