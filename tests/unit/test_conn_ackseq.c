@@ -67,7 +67,9 @@ static void window_update_after_rewind_is_accepted(void **state) {
   /* A sends; B receives it all, but every segment of B is lost. */
   tou_conn_info_t ia;
   tou_conn_get_info(a, &ia);
-  int n = (int)(2 * ia.snd_mss); /* full segments: Nagle holds no tail back */
+  /* Full segments (the MSS less their option bytes, RFC 6691): Nagle
+   * holds no tail back. */
+  int n = (int)(2 * conn_data_payload_budget(a));
   c->blackhole[1] = true;
   assert_int_equal(tou_conn_send(a, p.now, data, (size_t)n), n);
   pair_run(&p, 15 * MS);
