@@ -198,6 +198,14 @@ static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
   if (off < sendbuf_len(&c->sb)) conn_arm_rtx(c, now);
 }
 
+/* SEG.SEQ of a segment that takes no sequence space (an ACK, a window
+ * update). It must pass the peer's acceptability test (RFC 9293 3.10.7.4):
+ * RCV.NXT <= SEG.SEQ < RCV.NXT+RCV.WND. SND.NXT is wrong for it: an RTO
+ * rewinds SND.NXT to SND.UNA, and a peer whose ACKs were lost already holds
+ * data beyond that, so it would drop our ACK field (and answer with an ACK
+ * of its own). SND.MAX is never below the peer's RCV.NXT. */
+static tou_seq_t ack_only_seq(const tou_conn_t *c) { return c->snd_max; }
+
 bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
                        size_t payload_cap) {
   bool sent = false;
@@ -215,7 +223,7 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
     sent = build_data(c, now, seg, payload_buf, payload_cap);
   if (!sent && c->ack_pending && c->state != TOU_SYN_SENT) {
-    header(c, now, seg, c->snd_nxt);
+    header(c, now, seg, ack_only_seq(c));
     sent = true;
   }
   if (sent) {
