@@ -489,11 +489,15 @@ typedef struct tou_stream_info_s {
  * connection (never connected). */
 TOU_EXTERN int tou_get_info(const tou_stream_t *stream, tou_stream_info_t *info);
 
-/* Calls cb for every connection the endpoint's streams and accept queue hold
- * (stream is NULL for connections not accepted yet), for an ss-like listing.
- * Connections the application released (closing in the background) and
- * half-open handshakes are not visible until the core exposes its table.
- * cb must not close handles. Returns 0 or UV_EINVAL. */
+/* Calls cb once for every connection of the endpoint, for an ss/netstat-like
+ * listing: the streams' connections (stream is the stream), and with stream
+ * NULL every connection no stream holds: half-open handshakes (SYN_RCVD,
+ * many of them during a SYN flood), connections not accepted yet, streams
+ * already closed whose connection still finishes in the background
+ * (FIN_WAIT_1/2, CLOSING, LAST_ACK), and TIME_WAIT records. For a TIME_WAIT
+ * record only state, conn_id, peer_conn_id and peer are set (the rest is 0).
+ * cb must not close handles or call into the endpoint. Returns 0 or
+ * UV_EINVAL. */
 typedef void (*tou_walk_cb)(const tou_stream_info_t *info, tou_stream_t *stream, void *arg);
 TOU_EXTERN int tou_endpoint_walk(tou_endpoint_t *endpoint, tou_walk_cb cb, void *arg);
 

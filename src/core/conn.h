@@ -145,6 +145,15 @@ void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
 void conn_syn_rcvd_retransmitted_syn(tou_conn_t *c, const tou_segment_t *seg);
 bool conn_established(tou_conn_t *c, uint64_t now);
 void conn_set_options(tou_conn_t *c, tou_options_t *o, uint64_t now, bool syn);
+/* Payload bytes a segment carrying options o may hold: SND.MSS minus the
+ * option bytes encoded in it (RFC 9293 3.7.1, RFC 6691), so the datagram
+ * never exceeds TOU_WIRE_HEADER_LEN + SND.MSS. */
+size_t conn_payload_budget(const tou_conn_t *c, const tou_options_t *o);
+/* The budget of the next data segment before its options are written: its
+ * options are bounded by timestamps plus the SACK blocks that could go
+ * (never less than the real budget). A "full-sized segment" for Nagle,
+ * SWS avoidance and TLP is one of this size. */
+size_t conn_data_payload_budget(const tou_conn_t *c);
 
 /* conn_close.c */
 void conn_shutdown_send(tou_conn_t *c, uint64_t now);
@@ -184,6 +193,9 @@ void conn_ack_on_timer(tou_conn_t *c, uint64_t now);
 /* rcv_window.c: the advertised window (RFC 9293 3.8.6.2.2, RFC 7323 2)
  * and receive-buffer autotuning. */
 void conn_rcv_init(tou_conn_t *c);
+/* The receive buffer a connection starts with (recv_buffer_initial, within
+ * [mss, recv_buffer]); a cookie SYN-ACK offers it too. */
+uint32_t rcv_initial_buffer(const tou_config_t *cfg);
 /* The application read n bytes: autotuning, window update if it opened. */
 void conn_rcv_on_read(tou_conn_t *c, uint64_t now, size_t n);
 /* A data segment arrived (receiver RTT sample from its timestamp echo). */

@@ -33,7 +33,7 @@ void conn_ack_now(tou_conn_t *c) {
 /* Quick ACK budget: at most one per two segments of the window (a smaller
  * window could not be filled by quick-ACKed slow start anyway). */
 static void enter_quickack(tou_conn_t *c) {
-  uint32_t by_window = c->ep->cfg.recv_buffer_initial / (2 * (c->rcv_mss ? c->rcv_mss : 1));
+  uint32_t by_window = (uint32_t)(c->rb.limit / (2 * (c->rcv_mss ? c->rcv_mss : 1)));
   c->quickacks = by_window < QUICKACK_SEGMENTS ? (by_window ? by_window : 1) : QUICKACK_SEGMENTS;
 }
 

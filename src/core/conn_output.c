@@ -18,6 +18,24 @@ static void header(tou_conn_t *c, uint64_t now, tou_segment_t *seg, tou_seq_t se
   conn_ack_on_sent(c, now, (uint32_t)seg->window << (c->wscale_ok ? c->rcv_wscale : 0));
 }
 
+/* RFC 9293 3.7.1 and RFC 6691: the MSS counts payload only, and the sender
+ * MUST reduce the data it puts in a segment by the options that segment
+ * carries. Without this a 1444-byte payload with timestamps made 1512-byte
+ * IPv4 packets on a 1500-byte path: fragmented, and no UDP GSO. */
+size_t conn_payload_budget(const tou_conn_t *c, const tou_options_t *o) {
+  size_t opt = tou_wire_options_size(o);
+  return c->snd_mss > opt ? c->snd_mss - opt : 0;
+}
+
+size_t conn_data_payload_budget(const tou_conn_t *c) {
+  tou_options_t o;
+  memset(&o, 0, sizeof o);
+  if (c->ts_ok) o.present |= TOU_OPT_TIMESTAMP;
+  if (c->sack_ok) o.sack_count = (uint8_t)conn_rec_sack_bound(c);
+  if (o.sack_count) o.present |= TOU_OPT_SACK;
+  return conn_payload_budget(c, &o);
+}
+
 /* Bookkeeping for anything that takes sequence space. */
 static void sent_seq_space(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
   tou_seq_t end = seq + len;
@@ -72,6 +90,7 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
  * (its "override timeout") sets probe_pending: then what the window allows
  * goes, or one byte into a zero window. */
 static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
+  size_t mss = conn_data_payload_budget(c);
   uint32_t flight = c->snd_nxt - c->snd_una;
   size_t usable = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
   uint32_t room = conn_rec_cwnd_room(c); /* cwnd minus the RFC 6675 pipe */
@@ -80,14 +99,14 @@ static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
   size_t avail = off < sendbuf_len(&c->sb) ? sendbuf_len(&c->sb) - off : 0;
   size_t n = avail;
   if (n > usable) n = usable;
-  if (n > c->snd_mss) n = c->snd_mss;
+  if (n > mss) n = mss;
   if (n > cap) n = cap;
   bool probe = c->probe_pending && flight == 0 && avail > 0;
   c->probe_pending = false;
   if (probe && n == 0) n = 1;
   *fin = c->fin_queued && c->snd_nxt + (tou_seq_t)n == c->fin_seq && n == avail;
   if (n == 0 || probe) return n;
-  bool full = n == c->snd_mss;
+  bool full = n == mss;
   bool tail = n == avail;
   if (!full && !(tail && (flight == 0 || c->ep->cfg.nodelay || c->fin_queued))) {
     *fin = false;
@@ -105,6 +124,11 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   if (n == 0 && !fin) return false;
   tou_seq_t seq = c->snd_nxt;
   header(c, now, seg, seq);
+  size_t budget = conn_payload_budget(c, &seg->opts);
+  if (n > budget) { /* cannot happen: the estimate bounds the options */
+    n = budget;
+    fin = false;
+  }
   if (n > 0) {
     sendbuf_copy(&c->sb, (size_t)(tou_seq_t)(seq - c->snd_data), buf, n);
     seg->payload = buf;
@@ -118,6 +142,25 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   return true;
 }
 
+/* A segment first sent with fewer option bytes than it carries now (SACK
+ * blocks appeared since) no longer fits in one datagram: it is split, and
+ * its first part goes now (the rest is another scoreboard entry, resent in
+ * turn). Only if the scoreboard is full are the SACK blocks dropped instead
+ * (RFC 2018 blocks are advisory; the ACK field says what matters). */
+static bool fit_retransmit(tou_conn_t *c, tou_segment_t *seg, tou_seq_t seq, uint32_t *len) {
+  bool fin = c->fin_queued && seq + *len == c->fin_seq + 1;
+  size_t n = *len - (fin ? 1 : 0);
+  size_t budget = conn_payload_budget(c, &seg->opts);
+  if (n <= budget) return true;
+  if (budget > 0 && conn_rec_split(c, seq, (uint32_t)budget)) {
+    *len = (uint32_t)budget;
+    return true;
+  }
+  seg->opts.present &= ~(uint32_t)TOU_OPT_SACK;
+  seg->opts.sack_count = 0;
+  return n <= conn_payload_budget(c, &seg->opts);
+}
+
 /* A segment the loss-recovery module wants resent (RACK/dupack loss, the
  * one segment an RTO owes, a tail loss probe), rebuilt from the send
  * buffer with its original boundaries. SND.NXT does not move. */
@@ -126,11 +169,12 @@ static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, ui
   tou_seq_t seq;
   uint32_t len;
   if (!conn_rec_next_retransmit(c, now, &seq, &len)) return false;
+  header(c, now, seg, seq);
+  if (!fit_retransmit(c, seg, seq, &len)) return false;
   bool fin = c->fin_queued && seq + len == c->fin_seq + 1;
   size_t n = len - (fin ? 1 : 0);
   size_t off = (size_t)(tou_seq_t)(seq - c->snd_data);
   if (n > cap || off + n > sendbuf_len(&c->sb)) return false; /* cannot happen */
-  header(c, now, seg, seq);
   if (n > 0) {
     sendbuf_copy(&c->sb, off, buf, n);
     seg->payload = buf;
@@ -154,6 +198,14 @@ static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
   if (off < sendbuf_len(&c->sb)) conn_arm_rtx(c, now);
 }
 
+/* SEG.SEQ of a segment that takes no sequence space (an ACK, a window
+ * update). It must pass the peer's acceptability test (RFC 9293 3.10.7.4):
+ * RCV.NXT <= SEG.SEQ < RCV.NXT+RCV.WND. SND.NXT is wrong for it: an RTO
+ * rewinds SND.NXT to SND.UNA, and a peer whose ACKs were lost already holds
+ * data beyond that, so it would drop our ACK field (and answer with an ACK
+ * of its own). SND.MAX is never below the peer's RCV.NXT. */
+static tou_seq_t ack_only_seq(const tou_conn_t *c) { return c->snd_max; }
+
 bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
                        size_t payload_cap) {
   bool sent = false;
@@ -171,7 +223,7 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
     sent = build_data(c, now, seg, payload_buf, payload_cap);
   if (!sent && c->ack_pending && c->state != TOU_SYN_SENT) {
-    header(c, now, seg, c->snd_nxt);
+    header(c, now, seg, ack_only_seq(c));
     sent = true;
   }
   if (sent) {

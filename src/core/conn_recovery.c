@@ -104,6 +104,10 @@ bool conn_rec_next_retransmit(tou_conn_t *c, uint64_t now, tou_seq_t *seq, uint3
   return true;
 }
 
+bool conn_rec_split(tou_conn_t *c, tou_seq_t seq, uint32_t first_len) {
+  return c->rec.active && tou_sb_split(&c->rec.sb, seq, first_len) == TOU_OK;
+}
+
 static uint64_t rto_deadline(const tou_conn_t *c, uint64_t now) {
   return c->rtx_at != TOU_NEVER ? c->rtx_at : now + tou_rtt_rto(&c->rtt);
 }
@@ -253,7 +257,7 @@ static bool unsent_data_fits(const tou_conn_t *c) {
   /* Nagle holds a partial segment back while data is in flight: then the
    * probe must be a retransmission. */
   size_t avail = sendbuf_len(&c->sb) - off;
-  if (avail < c->snd_mss && !c->ep->cfg.nodelay && !c->fin_queued) return false;
+  if (avail < conn_data_payload_budget(c) && !c->ep->cfg.nodelay && !c->fin_queued) return false;
   return (uint32_t)(c->snd_nxt - c->snd_una) + 1 <= c->snd_wnd;
 }
 
@@ -355,6 +359,13 @@ static bool add_block(tou_options_t *o, tou_sack_block_t b) {
   if (o->sack_count == TOU_WIRE_MAX_SACK) return false;
   o->sack[o->sack_count++] = b;
   return true;
+}
+
+unsigned conn_rec_sack_bound(const tou_conn_t *c) {
+  /* Every block is the DSACK or one of the out-of-order ranges. */
+  const tou_recv_range_t *rg;
+  unsigned n = recvbuf_ranges(&c->rb, &rg) + (c->rec.dsack_pending ? 1u : 0u);
+  return n < TOU_WIRE_MAX_SACK ? n : TOU_WIRE_MAX_SACK;
 }
 
 void conn_rec_sack_option(tou_conn_t *c, tou_options_t *o) {

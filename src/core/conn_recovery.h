@@ -85,6 +85,14 @@ void conn_rec_on_dup_data(tou_conn_t *c, tou_seq_t seq, size_t len);
  * block holding the most recently received segment, then the most recently
  * reported ones, then the highest others (RFC 2018 section 4). */
 void conn_rec_sack_option(tou_conn_t *c, tou_options_t *o);
+/* An upper bound on the number of blocks conn_rec_sack_option() would
+ * write now, without its side effects (the DSACK is reported once). */
+unsigned conn_rec_sack_bound(const tou_conn_t *c);
+/* Splits the scoreboard entry starting at seq after its first first_len
+ * bytes, so a retransmission that must shrink (more option bytes than at
+ * its first transmission) is tracked as two segments. False when no entry
+ * starts at seq or the scoreboard is full. */
+bool conn_rec_split(tou_conn_t *c, tou_seq_t seq, uint32_t first_len);
 
 /* Adds the recovery figures to a tou_conn_info_t. */
 void conn_rec_fill_info(const tou_conn_t *c, tou_conn_info_t *info);

@@ -303,6 +303,33 @@ typedef struct tou_ep_stats {
 
 void tou_ep_get_stats(const tou_ep_t *ep, tou_ep_stats_t *st);
 
+/* ---- connection listing (an ss/netstat for one endpoint) ---- */
+
+/* One row of tou_ep_walk(): a connection object, or a compact TIME_WAIT
+ * record (conn and info NULL, the figures 0). */
+typedef struct tou_ep_row {
+  const tou_conn_t *conn;      /* NULL for a TIME_WAIT record */
+  tou_state_t state;
+  const tou_addr_t *peer;
+  uint32_t local_cid, remote_cid;
+  bool app_owned;              /* returned by connect/accept and not yet closed; false for
+                                * half-open, accept queue, released (closing) and TIME_WAIT */
+  size_t send_queued;          /* bytes queued and not yet acknowledged */
+  size_t recv_queued;          /* in-order bytes received and not read yet */
+  uint64_t srtt_us;            /* 0 before the first RTT sample */
+  uint32_t cwnd;               /* bytes */
+  uint64_t expires;            /* TIME_WAIT record: when it goes (the caller's clock); else 0 */
+  const tou_conn_info_t *info; /* every figure of the connection; NULL for TIME_WAIT */
+} tou_ep_row_t;
+
+typedef void (*tou_ep_walk_fn)(void *ctx, const tou_ep_row_t *row);
+
+/* Calls cb once per connection the endpoint holds, in every state (half-open
+ * SYN_RCVD ones, the accept queue, connections released by the application
+ * and still closing), then once per TIME_WAIT record. The rows are valid
+ * during the call only; cb must not call into the endpoint. */
+void tou_ep_walk(const tou_ep_t *ep, tou_ep_walk_fn cb, void *ctx);
+
 /* ---- liveness: keepalive, user timeout, link probing (docs/PROTOCOL.md 5.6) ---- */
 
 /* What the link probe knows about the path to the peer. */

@@ -264,6 +264,18 @@ static void dispatch_by_cid(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
   ep_reset_unmatched(ep, from, seg);
 }
 
+/* Simultaneous open (rule 2 below): the peer table chains connections
+ * newest first, so the oldest SYN_SENT one without a peer id is the last
+ * match in its chain. The oldest, because that is the connection whose SYN
+ * the peer most likely answers with this one (docs/PROTOCOL.md 4.1). */
+static tou_conn_t *oldest_syn_sent_to(const tou_ep_t *ep, const tou_addr_t *from) {
+  tou_conn_t *oldest = NULL;
+  for (tou_conn_t *c = ep->peer_buckets[peer_bucket(ep, from, 0)]; c; c = c->peer_next)
+    if (c->remote_cid == 0 && c->state == TOU_SYN_SENT && tou_addr_equal(&c->peer, from))
+      oldest = c;
+  return oldest;
+}
+
 /* A segment with dst_cid 0 can only be an opening SYN (the sender does not
  * know our id yet). Matching rule, in order:
  *  1. a connection whose peer is (from, src_cid): a retransmitted SYN for a
@@ -288,7 +300,7 @@ static void dispatch_opening_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *f
     conn_return_to_listen(c, now);
     c = NULL;
   }
-  if (c == NULL) c = ep_find_peer(ep, from, 0);
+  if (c == NULL) c = oldest_syn_sent_to(ep, from);
   if (c != NULL) {
     deliver(ep, now, c, seg);
   } else if (ep->listening) {

@@ -49,7 +49,8 @@ static void build_synack(const tou_ep_t *ep, uint64_t now, const tou_segment_t *
   r->src_cid = scid;
   r->seq = iss;
   r->ack = syn->seq + 1;
-  r->window = (uint16_t)(cfg->recv_buffer > 65535 ? 65535 : cfg->recv_buffer);
+  uint32_t wnd = rcv_initial_buffer(cfg); /* what the rebuilt connection starts with */
+  r->window = (uint16_t)(wnd > 65535 ? 65535 : wnd);
   r->opts.present = TOU_OPT_MSS;
   r->opts.mss = (uint16_t)cfg->mss;
   if (o->wscale_ok) {

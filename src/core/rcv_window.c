@@ -52,11 +52,14 @@ uint16_t conn_window_field(const tou_conn_t *c) {
   return (uint16_t)(field > 65535 ? 65535 : field);
 }
 
+uint32_t rcv_initial_buffer(const tou_config_t *cfg) {
+  uint32_t initial = cfg->recv_buffer_initial;
+  if (initial == 0 || initial > cfg->recv_buffer) initial = cfg->recv_buffer;
+  return initial < cfg->mss ? cfg->mss : initial;
+}
+
 void conn_rcv_init(tou_conn_t *c) {
-  uint32_t initial = c->ep->cfg.recv_buffer_initial;
-  if (initial == 0 || initial > c->ep->cfg.recv_buffer) initial = c->ep->cfg.recv_buffer;
-  if (initial < c->ep->cfg.mss) initial = c->ep->cfg.mss;
-  c->rb.limit = initial; /* recvbuf_init() set the ceiling */
+  c->rb.limit = rcv_initial_buffer(&c->ep->cfg); /* recvbuf_init() set the ceiling */
   c->tune_at = TOU_NEVER;
 }
 

@@ -81,6 +81,24 @@ tou_sb_seg_t *tou_sb_find(tou_scoreboard_t *sb, tou_seq_t seq) {
   return NULL;
 }
 
+int tou_sb_split(tou_scoreboard_t *sb, tou_seq_t seq, uint32_t first_len) {
+  tou_sb_seg_t *s = tou_sb_find(sb, seq);
+  if (!s || first_len == 0 || first_len >= s->len) return TOU_ERR_INVAL;
+  if (tou_sb_full(sb)) return TOU_ERR_NOMEM;
+  uint32_t i = (uint32_t)((size_t)(s - sb->segs) + sb->cap - sb->head) % sb->cap;
+  for (uint32_t j = sb->count; j > i + 1; j--) *tou_sb_at(sb, j) = *tou_sb_at(sb, j - 1);
+  unaccount(sb, s);
+  tou_sb_seg_t *t = tou_sb_at(sb, i + 1);
+  *t = *s;
+  t->seq = seq + first_len;
+  t->len = s->len - first_len;
+  s->len = first_len;
+  sb->count++;
+  account(sb, s);
+  account(sb, t);
+  return TOU_OK;
+}
+
 int tou_sb_on_retransmit(tou_scoreboard_t *sb, tou_seq_t seq, uint64_t now) {
   tou_sb_seg_t *s = tou_sb_find(sb, seq);
   if (!s) return TOU_ERR_INVAL;

@@ -133,6 +133,11 @@ static inline tou_sb_seg_t *tou_sb_at(tou_scoreboard_t *sb, uint32_t i) {
   return &sb->segs[(sb->head + i) % sb->cap];
 }
 tou_sb_seg_t *tou_sb_find(tou_scoreboard_t *sb, tou_seq_t seq);
+/* Splits the entry starting at seq into [seq, seq+first_len) and the rest;
+ * both halves keep its flags and transmission record. TOU_ERR_INVAL when no
+ * entry starts at seq or first_len is not inside it, TOU_ERR_NOMEM when
+ * full. */
+int tou_sb_split(tou_scoreboard_t *sb, tou_seq_t seq, uint32_t first_len);
 
 /* Bytes in flight for cwnd comparisons: pipe minus duplicate-ACK credit. */
 uint64_t tou_sb_in_flight(const tou_scoreboard_t *sb);

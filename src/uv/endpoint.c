@@ -343,20 +343,35 @@ TOU_EXTERN int tou_endpoint_stats(const tou_endpoint_t *ep, tou_endpoint_stats_t
   return 0;
 }
 
+struct walk_ctx {
+  tou_walk_cb cb;
+  void *arg;
+};
+
+/* A connection with a stream is reported with it; the others (half-open,
+ * not accepted yet, closed by the application and still closing, and
+ * TIME_WAIT records, which have only a state, ids and a peer) with NULL. */
+static void walk_row(void *ctx, const tou_ep_row_t *row) {
+  struct walk_ctx *w = ctx;
+  tou_stream_info_t info;
+  tou_stream_t *s = NULL;
+  if (row->conn) {
+    if (row->app_owned) s = tou_conn_user(row->conn);
+    tou__stream_fill_info(s, row->conn, &info);
+  } else {
+    memset(&info, 0, sizeof info);
+    info.state = (int)row->state;
+    info.conn_id = row->local_cid;
+    info.peer_conn_id = row->remote_cid;
+    tou__addr_to_sockaddr(row->peer, &info.peer);
+  }
+  w->cb(&info, s, w->arg);
+}
+
 TOU_EXTERN int tou_endpoint_walk(tou_endpoint_t *ep, tou_walk_cb cb, void *arg) {
   if (!ep || !ep->impl || !cb) return UV_EINVAL;
-  struct tou_endpoint_impl *impl = ep->impl;
-  tou_stream_info_t info;
-  for (unsigned i = 0; i < impl->accept_len; i++) {
-    tou__stream_fill_info(NULL, impl->accept_ring[(impl->accept_head + i) % impl->backlog], &info);
-    cb(&info, NULL, arg);
-  }
-  for (tou_stream_t *s = impl->streams, *next; s; s = next) {
-    next = s->next;
-    if (!s->conn) continue;
-    tou__stream_fill_info(s, s->conn, &info);
-    cb(&info, s, arg);
-  }
+  struct walk_ctx w = {cb, arg};
+  tou_ep_walk(ep->impl->core, walk_row, &w);
   return 0;
 }
 

@@ -11,6 +11,7 @@ const char *sim_fate_name(sim_fate_t fate) {
     case SIM_DROP_LOSS: return "drop-loss";
     case SIM_DROP_BURST: return "drop-burst";
     case SIM_DROP_QUEUE: return "drop-queue";
+    case SIM_DROP_TOO_BIG: return "drop-too-big";
   }
   return "?";
 }
@@ -100,6 +101,7 @@ static bool queue_full(const sim_link_t *l, uint64_t now, size_t len) {
 }
 
 static sim_fate_t decide_drop(sim_link_t *l, uint64_t now, const uint8_t *data, size_t len) {
+  if (l->p.mtu && len > l->p.mtu) return SIM_DROP_TOO_BIG;
   if (in_blackout(l, now)) return SIM_DROP_BLACKOUT;
   if (pattern_drop(l)) return SIM_DROP_PATTERN;
   if (filter_drop(l, data, len)) return SIM_DROP_FILTER;

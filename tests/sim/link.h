@@ -5,6 +5,7 @@
  *
  * Order of decisions for each datagram (index n counts every datagram
  * offered, from 1):
+ *   0. longer than mtu (a path with DF set)                 -> SIM_DROP_TOO_BIG
  *   1. blackout: sent inside a [from, to) window            -> SIM_DROP_BLACKOUT
  *   2. exact pattern: n is in the drop-nth list             -> SIM_DROP_PATTERN
  *   3. filters: a predicate says drop (e.g. "first SYN-ACK") -> SIM_DROP_FILTER
@@ -37,6 +38,7 @@ typedef enum sim_fate {
   SIM_DROP_LOSS,
   SIM_DROP_BURST,
   SIM_DROP_QUEUE,
+  SIM_DROP_TOO_BIG,
 } sim_fate_t;
 
 const char *sim_fate_name(sim_fate_t fate);
@@ -46,6 +48,10 @@ typedef struct sim_link_params {
   uint64_t jitter_us; /* extra delay, uniform in [0, jitter_us], per datagram */
   uint64_t rate_bps;  /* serialization rate; 0 = infinitely fast */
   size_t queue_bytes; /* drop-tail bound on bytes waiting to serialize; 0 = unbounded */
+  /* Largest UDP payload the path carries (1472 for a 1500-byte IPv4 MTU);
+   * larger datagrams drop as with DF set. 0 = no limit. Checked first, so
+   * it draws nothing from the PRNG: setting it changes no other fate. */
+  size_t mtu;
   double loss;        /* independent loss probability */
   /* Gilbert–Elliott burst loss, one Markov step per datagram: good->bad with
    * ge_p, bad->good with ge_r; lost with ge_loss_good / ge_loss_bad. */
@@ -65,7 +71,7 @@ typedef bool (*sim_filter_fn)(void *ctx, uint64_t index, const uint8_t *data, si
 
 typedef struct sim_link_stats {
   uint64_t offered, delivered, duplicated, corrupted, reordered;
-  uint64_t dropped[SIM_DROP_QUEUE + 1]; /* indexed by sim_fate_t */
+  uint64_t dropped[SIM_DROP_TOO_BIG + 1]; /* indexed by sim_fate_t */
   uint64_t bytes_offered, bytes_delivered;
 } sim_link_stats_t;
 

@@ -30,14 +30,16 @@ static void random_link(sim_rng_t *r, sim_link_params_t *p) {
   if (sim_rng_chance(r, 0.5)) p->loss = uniform(r, 0.0, sim_rng_chance(r, 0.2) ? 0.2 : 0.05);
   if (sim_rng_chance(r, 0.25)) {
     /* The chain steps once per datagram, so while a sender backs off
-     * (one datagram per RTO) a bad state would last minutes: a
-     * near-certain loss in a state left with only 20 % chance per step
-     * makes fifteen consecutive losses of one retransmission or its ACK
-     * (the retry limit) a matter of luck, not of the protocol. Bursts
-     * here stay bursts: left with 30-70 %, losing at most 90 %. */
+     * (one datagram per RTO, up to a minute apart) a bad state lasts
+     * minutes: with a state left at 20-30 % per step and 90 % loss in it,
+     * fifteen consecutive losses of one retransmission or its ACK (the
+     * retry limit: the connection times out) happen once in a few
+     * thousand worlds (0xc1b0f2a0a86d837b, 0x22b5bc58b6026b6a) - luck,
+     * not the protocol. Bursts here stay bursts: the bad state is left
+     * with 50-80 % per datagram and loses 50-80 %. */
     p->ge_p = uniform(r, 0.005, 0.05);
-    p->ge_r = uniform(r, 0.3, 0.7);
-    p->ge_loss_bad = uniform(r, 0.5, 0.9);
+    p->ge_r = uniform(r, 0.5, 0.8);
+    p->ge_loss_bad = uniform(r, 0.5, 0.8);
   }
   if (sim_rng_chance(r, 0.3)) {
     p->jitter_us = sim_rng_below(r, 20 * MS);

@@ -116,6 +116,83 @@ static void test_zero_window_update_lost(void **state) {
   world_free(&w);
 }
 
+/* A slow reader: B's application takes 3000 bytes every 20 ms (150 KB/s)
+ * from a sender that could go far faster. Receiver SWS avoidance (RFC 9293
+ * 3.8.6.2.2): the right edge of B's window never moves forward by less than
+ * one MSS (a few bytes less only by the scale's rounding); the buffer does
+ * not grow (the reader drains far less than a window per RTT); all of it
+ * arrives, byte-exact. */
+typedef struct slow_reader {
+  sim_world_t *w;
+  size_t got;
+  bool mismatch, eof;
+  bool have_edge;
+  tou_seq_t edge;
+  unsigned small_advances, advances;
+  uint8_t scale;
+} slow_reader_t;
+
+static void edge_watch(void *ctx, const tou_trace_event_t *ev) {
+  slow_reader_t *r = ctx;
+  if (ev->kind != TOU_TRACE_SEG_SENT || !ev->conn || !ev->seg) return;
+  const tou_segment_t *s = ev->seg;
+  if ((s->flags & TOU_SYN) || !(s->flags & TOU_ACK)) return;
+  tou_seq_t edge = s->ack + ((uint32_t)s->window << r->scale);
+  if (r->have_edge && seq_gt(edge, r->edge)) {
+    r->advances++;
+    if (edge - r->edge < XFER_MSS - (1u << r->scale)) r->small_advances++;
+  }
+  if (!r->have_edge || seq_gt(edge, r->edge)) r->edge = edge;
+  r->have_edge = true;
+}
+
+static void slow_read(sim_t *sim, void *arg) {
+  slow_reader_t *r = arg;
+  sim_app_t *s = r->w->b->last_accepted;
+  if (s && s->conn && !r->eof) {
+    static uint8_t buf[3000], want[3000];
+    int n = tou_conn_recv(s->conn, sim_now(sim), buf, sizeof buf);
+    if (n > 0) {
+      sim_pattern_fill(1, r->got, want, (size_t)n);
+      if (memcmp(buf, want, (size_t)n) != 0) r->mismatch = true;
+      r->got += (size_t)n;
+    } else if (n == TOU_ERR_EOF) {
+      r->eof = true;
+    }
+    sim_host_kick(r->w->b);
+  }
+  if (!r->eof) sim_call_at(sim, sim_now(sim) + 20 * MS, slow_read, r);
+}
+
+static void test_slow_reader_sws(void **state) {
+  (void)state;
+  sim_world_t w;
+  sim_link_params_t p = {.delay_us = 20 * MS, .rate_bps = 50000000, .queue_bytes = 200000};
+  sim_app_cfg_t scfg = reader_cfg(1);
+  scfg.no_read = true; /* slow_read does the reading */
+  world_init(&w, 0xd4a0, &p, NULL, &scfg);
+  slow_reader_t r = {.w = &w, .scale = 7}; /* the window scale 4 MiB needs */
+  w.b->on_trace = edge_watch;
+  w.b->trace_ctx = &r;
+  sim_app_cfg_t ccfg = {.send_bytes = XFER_MIB, .tx_pattern = 1, .shutdown_when_sent = true};
+  sim_app_t *c = sim_app_connect(w.a, &w.addr_b, &ccfg, NULL);
+  sim_call_at(w.sim, 0, slow_read, &r);
+  sim_run_until(w.sim, 60 * SEC);
+  assert_true(r.eof);
+  assert_false(r.mismatch);
+  assert_int_equal(r.got, XFER_MIB);
+  tou_conn_info_t ib;
+  tou_conn_get_info(w.b->last_accepted->conn, &ib);
+  print_message("slow reader: %u right-edge advances, %u smaller than an MSS; buffer %u\n",
+                r.advances, r.small_advances, ib.rcv_buffer);
+  assert_int_equal(ib.rcv_wscale, r.scale);
+  assert_true(r.advances > 50);
+  assert_int_equal(r.small_advances, 0);
+  assert_int_equal(ib.rcv_buffer, 128 * 1024);
+  assert_true(c->fin_acked);
+  world_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_blackout_30s),
@@ -123,6 +200,7 @@ int main(void) {
       cmocka_unit_test(test_reader_stops_matrix),
       cmocka_unit_test(test_zero_window_persist_and_resume),
       cmocka_unit_test(test_zero_window_update_lost),
+      cmocka_unit_test(test_slow_reader_sws),
   };
   SIM_RUN_TESTS(tests);
 }

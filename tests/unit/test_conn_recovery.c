@@ -17,6 +17,9 @@
 #define MS 1000ull
 #define SEC 1000000ull
 #define MSS TOU_MSS_DEFAULT_V4
+/* A full data segment's payload: the MSS less the 12 bytes of the
+ * timestamp option it carries (RFC 6691). */
+#define SEG (MSS - 12)
 
 typedef struct ctx {
   pair_log_t log;
@@ -174,7 +177,7 @@ static void tail_loss_probe_avoids_rto(void **state) {
   tou_conn_t *a, *b;
   ctx_t *c = setup_cfg(&p, &a, &b, NULL);
   c->drop_data_nth[0][0] = 5;
-  size_t n = 5 * MSS;
+  size_t n = 5 * SEG;
   uint8_t *x = pattern(n);
   assert_int_equal(tou_conn_send(a, p.now, x, n), (int)n);
   /* Once 1-4 are ACKed one segment is in flight: PTO = 2 * SRTT + 200 ms
@@ -200,16 +203,16 @@ static void sack_first_block_is_most_recent(void **state) {
   ctx_t *c = setup_cfg(&p, &a, &b, NULL);
   c->drop_data_nth[0][0] = 2;
   c->drop_data_nth[0][1] = 4;
-  size_t n = 6 * MSS;
+  size_t n = 6 * SEG;
   uint8_t *x = pattern(n);
   assert_int_equal(tou_conn_send(a, p.now, x, n), (int)n);
   pair_run(&p, 12 * MS); /* all six arrived at 10 ms, before any retransmission */
   tou_seq_t base = c->copy.seq; /* segment 1 */
   assert_int_equal(c->last_sack.sack_count, 2);
-  assert_int_equal(c->last_sack.sack[0].left, base + 4 * MSS);
-  assert_int_equal(c->last_sack.sack[0].right, base + 6 * MSS);
-  assert_int_equal(c->last_sack.sack[1].left, base + 2 * MSS);
-  assert_int_equal(c->last_sack.sack[1].right, base + 3 * MSS);
+  assert_int_equal(c->last_sack.sack[0].left, base + 4 * SEG);
+  assert_int_equal(c->last_sack.sack[0].right, base + 6 * SEG);
+  assert_int_equal(c->last_sack.sack[1].left, base + 2 * SEG);
+  assert_int_equal(c->last_sack.sack[1].right, base + 3 * SEG);
   expect_delivery(&p, b, x, n, 1 * SEC);
   tou_conn_info_t i;
   tou_conn_get_info(a, &i);
@@ -225,7 +228,7 @@ static void duplicate_data_draws_dsack(void **state) {
   pair_t p;
   tou_conn_t *a, *b;
   ctx_t *c = setup_cfg(&p, &a, &b, NULL);
-  size_t n = 3 * MSS;
+  size_t n = 3 * SEG;
   uint8_t *x = pattern(n);
   assert_int_equal(tou_conn_send(a, p.now, x, n), (int)n);
   expect_delivery(&p, b, x, n, 1 * SEC);

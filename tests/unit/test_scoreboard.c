@@ -318,6 +318,52 @@ static void delivery_rate(void **state) {
   assert_in_range(sb.stats.delivery_rate, 950000, 1050000);
 }
 
+/* A retransmission that must shrink: the entry is split in two, each half
+ * keeping the marks, and the counters (pipe, lost bytes) do not move. */
+static void split_keeps_accounting(void **state) {
+  (void)state;
+  tou_scoreboard_t sb;
+  const tou_seq_t isn = 5000;
+  tou_sb_init(&sb, storage, CAP, MSS, isn);
+  send_n(&sb, 4, 0, 1 * MS);
+  assert_true(tou_sb_mark_lost(&sb, tou_sb_find(&sb, P(isn, 2))));
+  uint64_t pipe = sb.in_flight, lost = sb.lost_bytes;
+  assert_int_equal(tou_sb_split(&sb, P(isn, 2), 600), TOU_OK);
+  assert_int_equal(sb.count, 5);
+  assert_int_equal(sb.in_flight, pipe);
+  assert_int_equal(sb.lost_bytes, lost);
+  tou_sb_seg_t *first = tou_sb_at(&sb, 1), *rest = tou_sb_at(&sb, 2);
+  assert_int_equal(first->seq, P(isn, 2));
+  assert_int_equal(first->len, 600);
+  assert_int_equal(rest->seq, P(isn, 2) + 600);
+  assert_int_equal(rest->len, 400);
+  assert_true(first->flags & TOU_SB_LOST);
+  assert_true(rest->flags & TOU_SB_LOST);
+  assert_int_equal(tou_sb_at(&sb, 3)->seq, P(isn, 3));
+  /* The first part is resent; the rest is still owed. */
+  assert_int_equal(tou_sb_on_retransmit(&sb, P(isn, 2), 10 * MS), TOU_OK);
+  assert_ptr_equal(tou_sb_next_lost(&sb), rest);
+  assert_int_equal(tou_sb_split(&sb, P(isn, 2) + 1, 10), TOU_ERR_INVAL); /* no entry there */
+  assert_int_equal(tou_sb_split(&sb, P(isn, 3), 0), TOU_ERR_INVAL);
+  assert_int_equal(tou_sb_split(&sb, P(isn, 3), MSS), TOU_ERR_INVAL);
+  /* An ACK of everything retires both halves. */
+  tou_sb_ack_t a;
+  assert_int_equal(ack(&sb, P(isn, 5), NULL, 0, 20 * MS, &a), TOU_OK);
+  assert_int_equal(a.newly_acked, 4 * MSS);
+  assert_int_equal(sb.count, 0);
+  assert_int_equal(sb.in_flight, 0);
+  assert_int_equal(sb.lost_bytes, 0);
+}
+
+/* A full scoreboard cannot split (the caller falls back). */
+static void split_refused_when_full(void **state) {
+  (void)state;
+  tou_scoreboard_t sb;
+  tou_sb_init(&sb, storage, CAP, MSS, 0);
+  send_n(&sb, CAP, 0, 1 * MS);
+  assert_int_equal(tou_sb_split(&sb, 0, 100), TOU_ERR_NOMEM);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(send_and_cumulative_ack),
@@ -331,6 +377,8 @@ int main(void) {
       cmocka_unit_test(partial_segment_ack),
       cmocka_unit_test(dupack_credit),
       cmocka_unit_test(delivery_rate),
+      cmocka_unit_test(split_keeps_accounting),
+      cmocka_unit_test(split_refused_when_full),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
