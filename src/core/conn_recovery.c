@@ -123,6 +123,11 @@ void conn_rec_on_sent(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) 
   if (!r->active || len == 0) return;
   if (seq_lt(seq, r->sb.snd_nxt)) {
     bool last = r->sb.count && tou_sb_at(&r->sb, r->sb.count - 1)->seq == seq;
+    /* A probe split to fit its options (conn_output.c) sends the first
+     * part of the last segment: it is still the probe. */
+    if (r->sb.count >= 2 && tou_sb_at(&r->sb, r->sb.count - 2)->seq == seq &&
+        tou_sb_at(&r->sb, r->sb.count - 1)->seq == seq + len)
+      last = true;
     (void)tou_sb_on_retransmit(&r->sb, seq, now);
     if (r->tlp_rtx_owed && last) tou_rack_tlp_sent(&r->rack, &r->sb, true);
     r->tlp_rtx_owed = false;

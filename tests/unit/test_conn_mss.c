@@ -26,6 +26,7 @@ typedef struct ctx {
   unsigned sack_data[2];   /* data segments carrying SACK blocks */
   unsigned full_ts_only[2]; /* data segments of exactly MSS - 12 bytes */
   uint32_t mss;
+  unsigned drop_only[2][3]; /* when set: drop only these data segments (1-based) */
 } ctx_t;
 
 static bool filter(pair_t *p, int from, const tou_segment_t *s) {
@@ -36,8 +37,10 @@ static bool filter(pair_t *p, int from, const tou_segment_t *s) {
   if (s->payload_len > c->max_payload[from]) c->max_payload[from] = s->payload_len;
   if (s->opts.present & TOU_OPT_SACK) c->sack_data[from]++;
   if (s->payload_len == c->mss - 12) c->full_ts_only[from]++;
-  /* Every 7th of the first 400 data segments in each direction is lost. */
   unsigned n = ++c->data_seen[from];
+  if (c->drop_only[0][0] || c->drop_only[1][0])
+    return n == c->drop_only[from][0] || n == c->drop_only[from][1] || n == c->drop_only[from][2];
+  /* Every 7th of the first 400 data segments in each direction is lost. */
   return n <= 400 && n % 7 == 3;
 }
 
@@ -140,11 +143,53 @@ static void payload_budget_subtracts_encoded_options(void **state) {
   pair_free(&p);
 }
 
+/* RFC 8985 7.3: the tail loss probe resends the last segment. Here that
+ * segment left full-sized with timestamps only, and by the time of the
+ * probe A holds out-of-order data from B, so the probe carries a SACK block
+ * too: it is split to fit, and it still counts as the probe. */
+static void tail_loss_probe_split_to_fit_sack(void **state) {
+  (void)state;
+  pair_t p;
+  tou_conn_t *a, *b;
+  pair_init(&p, 10 * MS);
+  ctx_t *c = calloc(1, sizeof *c);
+  c->mss = TOU_MSS_DEFAULT_V4;
+  c->drop_only[0][0] = 3; /* A's last segment */
+  /* B's first segment and its next two retransmissions: A holds a hole,
+   * and SACKs it, until after its probe. */
+  c->drop_only[1][0] = 1, c->drop_only[1][1] = 4, c->drop_only[1][2] = 5;
+  p.ctx = c;
+  p.filter = filter;
+  pair_start(&p);
+  pair_connect(&p, &a, &b);
+  assert_non_null(b);
+  size_t n = 3 * conn_data_payload_budget(a);
+  uint8_t *x = pattern(n, 3), *y = malloc(n);
+  assert_int_equal(tou_conn_send(a, p.now, x, n), (int)n);
+  assert_int_equal(tou_conn_send(b, p.now, x, n), (int)n);
+  size_t got = 0;
+  while (got < n && p.now < 5 * SEC) {
+    pair_run(&p, 5 * MS);
+    got += pair_read_all(&p, b, y + got, n - got, NULL);
+  }
+  assert_int_equal(got, n);
+  assert_memory_equal(x, y, n);
+  tou_conn_info_t i;
+  tou_conn_get_info(a, &i);
+  assert_int_equal(i.timeouts, 0);
+  assert_int_equal(i.tlp_probes, 1);
+  assert_true(c->max_dgram[0] <= TOU_WIRE_HEADER_LEN + TOU_MSS_DEFAULT_V4);
+  assert_true(c->sack_data[0] > 0);
+  free(x), free(y), free(c);
+  pair_free(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(payload_budget_subtracts_encoded_options),
       cmocka_unit_test(datagrams_fit_default_v4_mss),
       cmocka_unit_test(datagrams_fit_small_mss),
+      cmocka_unit_test(tail_loss_probe_split_to_fit_sack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

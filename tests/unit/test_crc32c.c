@@ -1,9 +1,14 @@
 /* CRC32C: the standard check value, RFC 3720 appendix B.4 vectors,
- * incremental = one-shot, and the hardware path = the portable one. */
+ * incremental = one-shot, and the hardware path = the portable one: for
+ * short buffers (one serial chain), and up to 64 KiB where three interleaved
+ * chains are joined by carry-less multiplies (every chunk size of one 3-way
+ * block up to 2 KiB, the 6 KiB block boundaries, incremental calls cut at
+ * odd points). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -82,12 +87,84 @@ static void accelerated_equals_portable(void **state) {
   if (!tou_crc32c_hw_available()) print_message("note: no SSE4.2, hw path = portable\n");
 }
 
+#define BIG (64u * 1024)
+/* One 3-way block takes at most 3 * 256 words (crc32c.c). */
+#define BLOCK_MAX (3u * 8 * 256)
+
+static uint8_t *big_random(uint32_t seed) {
+  uint8_t *b = malloc(BIG + 8);
+  assert_non_null(b);
+  fill(b, BIG + 8, seed);
+  return b;
+}
+
+/* Every length up to 2100 bytes at 8 alignments: every chunk size of the
+ * interleaved path and every remainder after it. */
+static void accelerated_equals_portable_to_2k(void **state) {
+  (void)state;
+  uint8_t *buf = big_random(0x2b);
+  for (size_t off = 0; off < 8; off++)
+    for (size_t len = 0; len <= 2100; len++)
+      assert_int_equal(tou_crc32c_hw(0xdeadbeefu, buf + off, len),
+                       tou_crc32c_portable(0xdeadbeefu, buf + off, len));
+  free(buf);
+}
+
+/* Lengths up to 64 KiB: a sweep in odd steps, and each side of every
+ * multiple of the largest block (where the loop goes from full blocks to
+ * one smaller block and a serial tail). */
+static void accelerated_equals_portable_to_64k(void **state) {
+  (void)state;
+  uint8_t *buf = big_random(0x64);
+  for (size_t len = 2101; len <= BIG; len += 397)
+    assert_int_equal(tou_crc32c_hw(1, buf + (len & 7), len),
+                     tou_crc32c_portable(1, buf + (len & 7), len));
+  for (size_t k = 1; k * BLOCK_MAX <= BIG; k++)
+    for (size_t d = 0; d <= 48; d++) {
+      size_t len = k * BLOCK_MAX - 24 + d;
+      if (len > BIG) break;
+      assert_int_equal(tou_crc32c_hw(0, buf + 3, len), tou_crc32c_portable(0, buf + 3, len));
+    }
+  assert_int_equal(tou_crc32c_hw(0, buf, BIG), tou_crc32c_portable(0, buf, BIG));
+  free(buf);
+}
+
+/* A 64 KiB buffer fed in pieces cut at odd points (each piece its own call,
+ * so each starts a fresh 3-way split) gives the one-shot result. */
+static void accelerated_incremental_at_odd_cuts(void **state) {
+  (void)state;
+  uint8_t *buf = big_random(0x1d);
+  const uint32_t whole = tou_crc32c_portable(0, buf, BIG);
+  static const size_t cuts[] = {1,    3,    7,    23,   191,   193,   577,   1471,
+                                2305, 4607, 6143, 6145, 20011, 32769, 65521, 65535};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    uint32_t c = tou_crc32c_hw(0, buf, cuts[i]);
+    assert_int_equal(tou_crc32c_hw(c, buf + cuts[i], BIG - cuts[i]), whole);
+  }
+  /* Many uneven pieces in a row. */
+  uint32_t c = 0;
+  size_t at = 0, step = 1;
+  while (at < BIG) {
+    size_t n = step < BIG - at ? step : BIG - at;
+    c = tou_crc32c_hw(c, buf + at, n);
+    at += n;
+    step = step * 3 + 1; /* 1, 4, 13, 40, ... then wrap to keep pieces varied */
+    if (step > 9000) step = 5;
+  }
+  assert_int_equal(c, whole);
+  assert_int_equal(tou_crc32c(0, buf, BIG), whole);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(check_value),
       cmocka_unit_test(rfc3720_vectors),
       cmocka_unit_test(incremental_equals_one_shot),
       cmocka_unit_test(accelerated_equals_portable),
+      cmocka_unit_test(accelerated_equals_portable_to_2k),
+      cmocka_unit_test(accelerated_equals_portable_to_64k),
+      cmocka_unit_test(accelerated_incremental_at_odd_cuts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
