@@ -118,6 +118,7 @@ static bool setup(world_t *w) {
   cfg.seed = seed_c;
   w->c = tou_ep_new(&cfg, 0);
   cfg.syncookies = TOU_SYNCOOKIES_ALWAYS;
+  cfg.syncookie_replay_max = 4; /* small: eviction is reachable too */
   cfg.seed = seed_s;
   w->s = tou_ep_new(&cfg, 0);
   if (!w->s || !w->c) return false;

@@ -259,6 +259,20 @@ typedef struct tou_endpoint_options_s {
                                 then run while datagrams are received; read_cb runs
                                 later, as always). The environment variable
                                 TOU_DISABLE_DIRECT_READ=1 sets it for a process. */
+  /* Link probing, the "can you hear me?" guarantee (docs/PROTOCOL.md 5.6),
+   * on by default for every stream: when nothing has been heard from the
+   * peer for link_probe_idle_ms while data is unacknowledged, the stream
+   * asks the peer; no answer within link_probe_silent_ms reports the link
+   * TOU_LINK_SILENT (tou_stream_set_link_cb), with which direction fails;
+   * while silent it asks again every link_probe_retry_ms, and at once when
+   * the peer is heard again; the first complete exchange (or an ACK of data
+   * sent after the silence began) reports TOU_LINK_BACK. A silent link
+   * never ends the stream by itself. Probes carry no data and are
+   * rate-limited (one per second at most). tou_stream_link_probe() changes
+   * the first two per stream. */
+  unsigned link_probe_idle_ms;   /* default 3000; 0: probe only on tou_stream_probe_now() */
+  unsigned link_probe_silent_ms; /* default 5000 (0 also means 5000) */
+  unsigned link_probe_retry_ms;  /* default 60000 (0 also means 60000) */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */

@@ -134,6 +134,9 @@ typedef struct tou_config {
   uint64_t syn_flood_quiet_us; /* calm this long (and the half-open queue not full) ends
                                 * cookie mode; default 10 s */
   uint64_t syncookie_lifetime_us; /* a cookie is valid between half of this and this; 64 s */
+  unsigned syncookie_replay_max; /* completed cookie handshakes remembered to refuse replays
+                                  * (exact; oldest forgotten first; 32 B + 8 B each);
+                                  * default 16384; 0: replays accepted, as Linux does */
 
   /* Liveness, per connection (tou_conn_set_* override them). */
   bool keepalive;              /* TCP-style keepalive; default off */

@@ -55,6 +55,7 @@ void tou_config_default(tou_config_t *cfg) {
   cfg->syn_flood_rate = 1000;
   cfg->syn_flood_quiet_us = 10000000;
   cfg->syncookie_lifetime_us = 64000000;
+  cfg->syncookie_replay_max = 16384;
   cfg->keepalive_idle_us = 7200000000ull;
   cfg->keepalive_intvl_us = 75000000;
   cfg->keepalive_cnt = 9;

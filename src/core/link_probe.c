@@ -44,25 +44,71 @@ static bool go_silent(link_probe_t *p, uint64_t now, const link_probe_cfg_t *cfg
 static bool both_ways(link_probe_t *p, uint64_t now) {
   p->inbound = p->outbound = TOU_PATH_WORKS;
   p->retry_at = TOU_NEVER;
+  p->recheck = false;
   return p->state == TOU_LS_SILENT ? set_state(p, TOU_LS_BACK, now) : false;
+}
+
+/* No exchange of ours or theirs in flight: a fresh ASK may go out without
+ * two exchanges overlapping. */
+static bool idle_exchange(const link_probe_t *p) {
+  return !p->ask_out && !p->ask_due && !p->answer_out && !p->answer_due;
+}
+
+/* While SILENT, test pending evidence of healing with a fresh ASK as soon
+ * as no exchange is in flight and the rate limit allows; otherwise the
+ * deadline (link_probe_deadline) or the end of the exchange in flight
+ * comes back here. */
+static void recheck(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg) {
+  if (!p->recheck || p->state != TOU_LS_SILENT || !idle_exchange(p)) return;
+  if (link_probe_start(p, rng, now, cfg))
+    p->recheck = false;
+  else
+    p->recheck_at = p->last_ask_at + cfg->min_gap; /* only the rate limit stops it */
+}
+
+static void evidence(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg) {
+  if (p->state != TOU_LS_SILENT) return;
+  p->recheck = true;
+  recheck(p, rng, now, cfg);
 }
 
 void link_probe_heard(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg) {
   p->heard_since_ask = true;
   /* Hearing the peer again after hearing nothing is news: ask at once
    * rather than at the next retry, so the link comes back within a round
-   * trip of the path healing. (A side that always heard the peer learns
-   * nothing from it and waits for an ASK or its retry.) */
-  if (p->state == TOU_LS_SILENT && p->inbound != TOU_PATH_WORKS &&
-      (p->ask_out || p->ask_due || link_probe_start(p, rng, now, cfg)))
+   * trip of the path healing. */
+  if (p->state == TOU_LS_SILENT && p->inbound != TOU_PATH_WORKS) {
     p->inbound = TOU_PATH_WORKS;
+    evidence(p, rng, now, cfg);
+  }
+}
+
+bool link_probe_acked(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg,
+                      bool after_silence) {
+  if (p->state != TOU_LS_SILENT) return false;
+  /* Data sent after the silence began reached the peer and its ACK reached
+   * us: both directions work now. */
+  if (after_silence) {
+    /* Settled: an exchange still in flight must not time out into SILENT
+     * again (its late ANSWER or CONFIRM is still accepted). */
+    p->ask_out = p->ask_due = p->answer_out = false;
+    return both_ways(p, now);
+  }
+  /* Older data acknowledged: the peer heard us at some point; ask. */
+  if (p->outbound != TOU_PATH_WORKS) evidence(p, rng, now, cfg);
+  return false;
 }
 
 static void on_ask(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg,
                    uint64_t their_nonce) {
+  /* Hearing an ASK after hearing nothing is evidence of healing like any
+   * segment; our own ASK waits for the end of this exchange (recheck): a
+   * CONFIRM makes the link BACK, a lost one leads to our ASK. */
+  if (p->state == TOU_LS_SILENT && p->inbound != TOU_PATH_WORKS) p->recheck = true;
   p->inbound = TOU_PATH_WORKS;
   if (their_nonce == 0 || !gap_ok(p->last_answer_at, now, cfg->min_gap)) {
     p->ignored++; /* rate limit: a flood of ASKs gets one ANSWER per min_gap */
+    recheck(p, rng, now, cfg);
     return;
   }
   /* A repeated ASK of the same exchange gets the same ANSWER nonce, so a
@@ -125,6 +171,8 @@ uint64_t link_probe_deadline(const link_probe_t *p) {
   }
   if (p->answer_out) d = min2(d, p->answer_deadline);
   if (p->state == TOU_LS_SILENT) d = min2(d, p->retry_at);
+  if (p->recheck && p->state == TOU_LS_SILENT && idle_exchange(p))
+    d = min2(d, p->recheck_at);
   return d;
 }
 
@@ -148,6 +196,9 @@ bool link_probe_on_timer(link_probe_t *p, tou_rng_t *rng, uint64_t now, const li
     p->outbound = TOU_PATH_FAILS;
     changed |= go_silent(p, now, cfg);
   }
+  /* A CONFIRM lost after we answered while SILENT, or evidence that came
+   * while our ASK was out: test it now. */
+  recheck(p, rng, now, cfg);
   if (p->state == TOU_LS_SILENT && now >= p->retry_at) {
     p->retry_at = now + cfg->retry;
     link_probe_start(p, rng, now, cfg);

@@ -12,7 +12,12 @@
  * timeout/3 apart, against random loss) makes the prober's link SILENT; no
  * CONFIRM within `timeout` of an ANSWER makes the peer's link SILENT with
  * the outbound direction failing. While SILENT an ASK goes out every
- * `retry`; the first complete exchange makes the link BACK. Nonces come from
+ * `retry`, and evidence that the path works again (the peer heard again
+ * after hearing nothing, our data acknowledged, an ANSWER whose CONFIRM
+ * never came) starts a fresh ASK at once (rate-limited by min_gap, one
+ * exchange in flight at a time). The first complete exchange makes the
+ * link BACK, and so does an ACK of data sent after the silence began
+ * (link_probe_acked): both prove we hear and are heard. Nonces come from
  * the endpoint's random source, so an ANSWER or CONFIRM cannot be forged
  * without seeing the ASK or ANSWER. Pure state: the caller sends what
  * link_probe_take() hands out and reports what arrives. */
@@ -56,6 +61,8 @@ typedef struct link_probe {
   uint64_t confirm_echo;
 
   uint64_t retry_at;     /* while SILENT: the next ASK */
+  bool recheck;          /* while SILENT: evidence of healing not yet tested by an ASK */
+  uint64_t recheck_at;   /* when the rate limit lets that ASK go */
   uint64_t asks_sent, answers_sent, confirms_sent, exchanges, ignored;
 } link_probe_t;
 
@@ -67,6 +74,12 @@ bool link_probe_start(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_
 
 /* Something arrived from the peer (any segment of the connection). */
 void link_probe_heard(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg);
+
+/* An ACK advanced SND.UNA: the peer heard us. `after_silence`: it covers
+ * data first sent after the link went silent, which proves both directions
+ * work now. Returns true when the link state changed. */
+bool link_probe_acked(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg,
+                      bool after_silence);
 
 /* A PROBE option arrived. Returns true when the link state changed. */
 bool link_probe_input(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg,

@@ -97,11 +97,18 @@ bool listen_cookie_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
   return true;
 }
 
-static uint64_t replay_hash(const tou_ep_t *ep, const tou_segment_t *ack) {
-  uint8_t in[12];
-  memcpy(in, &ack->dst_cid, 4);
-  memcpy(in + 4, &ack->src_cid, 4);
-  memcpy(in + 8, &ack->ack, 4);
+static cookie_replay_key_t replay_key(const tou_segment_t *ack) {
+  return (cookie_replay_key_t){.server_cid = ack->dst_cid, .client_cid = ack->src_cid,
+                               .client_isn = ack->seq - 1, .iss = ack->ack - 1};
+}
+
+/* Keyed, so that a flooder cannot aim at one chain of the record. */
+static uint64_t replay_hash(const tou_ep_t *ep, const cookie_replay_key_t *k) {
+  uint8_t in[16];
+  memcpy(in, &k->server_cid, 4);
+  memcpy(in + 4, &k->client_cid, 4);
+  memcpy(in + 8, &k->client_isn, 4);
+  memcpy(in + 12, &k->iss, 4);
   uint8_t h[crypto_shorthash_BYTES];
   crypto_shorthash(h, in, sizeof in, ep->cookie_key);
   uint64_t v = 0;
@@ -109,13 +116,17 @@ static uint64_t replay_hash(const tou_ep_t *ep, const tou_segment_t *ack) {
   return v;
 }
 
+/* A replay whose cid is still in use (a live connection or a TIME_WAIT
+ * record) was refused before this by cid_free(); this catches the ones
+ * whose connection is gone without a record. */
 static bool replayed(tou_ep_t *ep, uint64_t counter, const tou_segment_t *ack) {
+  if (ep->cfg.syncookie_replay_max == 0) return false; /* off: accepted, as Linux does */
   if (ep->cookie_replay == NULL) {
-    ep->cookie_replay = tou_mem_alloc(&ep->cfg.allocator, sizeof *ep->cookie_replay);
+    ep->cookie_replay = cookie_replay_new(&ep->cfg.allocator, ep->cfg.syncookie_replay_max);
     if (ep->cookie_replay == NULL) return true; /* cannot tell: refuse */
-    cookie_replay_init(ep->cookie_replay);
   }
-  return cookie_replay_check_and_add(ep->cookie_replay, counter, replay_hash(ep, ack));
+  cookie_replay_key_t k = replay_key(ack);
+  return cookie_replay_check_and_add(ep->cookie_replay, counter, &k, replay_hash(ep, &k));
 }
 
 static void reject(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const tou_segment_t *seg,
@@ -199,6 +210,6 @@ bool listen_cookie_ack(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
 }
 
 void listen_cookie_free(tou_ep_t *ep) {
-  tou_mem_free(&ep->cfg.allocator, ep->cookie_replay);
+  cookie_replay_free(&ep->cfg.allocator, ep->cookie_replay);
   ep->cookie_replay = NULL;
 }

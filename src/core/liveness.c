@@ -59,6 +59,7 @@ static bool ack_plausible(const tou_conn_t *c, const tou_segment_t *seg) {
 
 bool conn_live_on_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   tou_live_t *l = &c->live;
+  l->una_before = c->snd_una;
   bool probe = (seg->opts.present & TOU_OPT_PROBE) != 0 &&
                !(seg->flags & (TOU_SYN | TOU_FIN | TOU_RST)) && live_active(c);
   if (!probe) { /* SYN/FIN/RST are processed as such, their PROBE ignored */
@@ -81,7 +82,15 @@ bool conn_live_on_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
 }
 
 void conn_live_after_input(tou_conn_t *c, uint64_t now) {
-  if (live_active(c)) live_track_outstanding(c, now);
+  if (!live_active(c)) return;
+  tou_live_t *l = &c->live;
+  live_track_outstanding(c, now);
+  /* SND.UNA advanced: the peer heard us (docs/PROTOCOL.md 5.6, healing). */
+  if (seq_gt(c->snd_una, l->una_before) &&
+      link_probe_acked(&l->probe, &c->ep->rng, now, &l->probe_cfg,
+                       seq_gt(c->snd_una, l->silent_snd_max)))
+    conn_raise(c, TOU_EV_LINK);
+  want_output_if_due(c);
 }
 
 /* Nothing heard for probe_idle while an answer is expected (data
@@ -117,7 +126,10 @@ void conn_live_on_timer(tou_conn_t *c, uint64_t now) {
   tou_live_t *l = &c->live;
   live_track_outstanding(c, now);
   if (!user_timeout_on_timer(c, now) || !keepalive_on_timer(c, now)) return;
-  if (link_probe_on_timer(&l->probe, &c->ep->rng, now, &l->probe_cfg)) conn_raise(c, TOU_EV_LINK);
+  if (link_probe_on_timer(&l->probe, &c->ep->rng, now, &l->probe_cfg)) {
+    if (l->probe.state == TOU_LS_SILENT) l->silent_snd_max = c->snd_max;
+    conn_raise(c, TOU_EV_LINK);
+  }
   if (probe_trigger(c) <= now) link_probe_start(&l->probe, &c->ep->rng, now, &l->probe_cfg);
   want_output_if_due(c);
 }

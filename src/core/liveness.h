@@ -37,6 +37,10 @@ typedef struct tou_live {
   tou_seq_t una_seen;
   uint64_t una_since;
 
+  /* Link probe evidence from ACKs: SND.UNA before this segment, and
+   * SND.MAX when the link last went silent (data beyond it was sent after). */
+  tou_seq_t una_before, silent_snd_max;
+
   /* Keepalive. */
   unsigned ka_unanswered; /* probes sent since the peer was last heard */
   uint64_t ka_last_sent;

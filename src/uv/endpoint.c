@@ -127,6 +127,11 @@ TOU_EXTERN void tou_endpoint_options_init(tou_endpoint_options_t *o) {
   o->max_connections = c.max_connections;
   o->syn_backlog = c.syn_backlog;
   o->socket_buffer = 4 << 20;
+  /* The core keeps link probing off by default (its packet scripts stay
+   * exact); users of the public API get the "can you hear me?" guarantee. */
+  o->link_probe_idle_ms = TOU_UV_LINK_PROBE_IDLE_MS;
+  o->link_probe_silent_ms = (unsigned)(c.link_probe_timeout_us / 1000);
+  o->link_probe_retry_ms = (unsigned)(c.link_probe_retry_us / 1000);
 }
 
 static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c,
@@ -146,6 +151,9 @@ static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c
   c->max_connections = o->max_connections;
   c->syn_backlog = o->syn_backlog;
   c->cc_algorithm = o->congestion_control;
+  c->link_probe_idle_us = (uint64_t)o->link_probe_idle_ms * 1000;
+  if (o->link_probe_silent_ms) c->link_probe_timeout_us = (uint64_t)o->link_probe_silent_ms * 1000;
+  if (o->link_probe_retry_ms) c->link_probe_retry_us = (uint64_t)o->link_probe_retry_ms * 1000;
   c->seed = o->seed;
   if (!o->disable_direct_read) {
     c->deliver = tou__stream_direct_read;

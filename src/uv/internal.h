@@ -18,6 +18,10 @@
  * the datagram is dropped (the core's retransmission recovers, as from a
  * router drop) and counted in send_errors. */
 #define TOU_UV_MAX_ASYNC_SENDS 256
+/* tou_endpoint_options_t.link_probe_idle_ms default: nothing heard for 3 s
+ * while data is unacknowledged (several RTOs on any sane path) is worth a
+ * "can you hear me?". */
+#define TOU_UV_LINK_PROBE_IDLE_MS 3000u
 /* Datagrams gathered for one sendmmsg() (send.c): as many as fit in
  * TOU_UV_SEND_BATCH_BYTES of slots, within [MIN, MAX] — with the default
  * MSS, 128: about three full GSO runs (44 datagrams of ~1.5 KB each),

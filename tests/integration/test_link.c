@@ -22,6 +22,7 @@ typedef struct link_test {
   int states[8];
   int nstates;
   bool done;
+  bool per_stream; /* tou_stream_link_probe() on each stream, else endpoint options */
 } link_test_t;
 
 static link_test_t *T;
@@ -55,7 +56,7 @@ static void on_connection(tou_endpoint_t *ep, int status) {
   assert_int_equal(status, 0);
   assert_int_equal(TOU(tou_accept(ep, &T->server)), 0);
   assert_int_equal(TOU(tou_read_start(&T->server, h_alloc, on_server_read)), 0);
-  assert_int_equal(TOU(tou_stream_link_probe(&T->server, 100, 400)), 0);
+  if (T->per_stream) assert_int_equal(TOU(tou_stream_link_probe(&T->server, 100, 400)), 0);
 }
 
 static void on_write_tick(uv_timer_t *t) {
@@ -71,19 +72,23 @@ static void on_write_tick(uv_timer_t *t) {
 static void on_connect(tou_connect_t *req, int status) {
   CB_ENTER();
   assert_int_equal(status, 0);
-  assert_int_equal(TOU(tou_stream_link_probe(req->handle, 100, 400)), 0);
+  if (T->per_stream) assert_int_equal(TOU(tou_stream_link_probe(req->handle, 100, 400)), 0);
   assert_int_equal(TOU(tou_stream_set_link_cb(req->handle, on_link)), 0);
   uv_timer_start(&T->writer, on_write_tick, 0, 100);
 }
 
-static void silent_then_back(void **state) {
-  (void)state;
+static void run_blackout(bool per_stream) {
   link_test_t *t = calloc(1, sizeof *t);
   T = t;
+  t->per_stream = per_stream;
   uv_loop_init(&t->loop);
   struct sockaddr_storage server_addr, client_addr, proxy_addr;
   tou_endpoint_options_t opts;
   h_options(&opts);
+  if (!per_stream) {
+    opts.link_probe_idle_ms = 100;
+    opts.link_probe_silent_ms = 400;
+  }
   opts.min_rto_ms = 50;
   opts.max_rto_ms = 400;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);
@@ -130,7 +135,30 @@ static void silent_then_back(void **state) {
   free(t);
 }
 
+static void silent_then_back(void **state) {
+  (void)state;
+  run_blackout(true);
+}
+
+/* The same with nothing set per stream: link probing is on by default for
+ * the public API, its durations endpoint options. */
+static void silent_then_back_by_endpoint_options(void **state) {
+  (void)state;
+  run_blackout(false);
+}
+
+static void link_probe_defaults(void **state) {
+  (void)state;
+  tou_endpoint_options_t o;
+  tou_endpoint_options_init(&o);
+  assert_int_equal(o.link_probe_idle_ms, 3000);
+  assert_int_equal(o.link_probe_silent_ms, 5000);
+  assert_int_equal(o.link_probe_retry_ms, 60000);
+}
+
 int main(void) {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(silent_then_back)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(link_probe_defaults),
+                                     cmocka_unit_test(silent_then_back),
+                                     cmocka_unit_test(silent_then_back_by_endpoint_options)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

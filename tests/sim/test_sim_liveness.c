@@ -318,6 +318,89 @@ static void test_probe_now(void **state) {
   world_free(&s.w);
 }
 
+/* Drops the first CONFIRM it sees (a link filter with max_drops 1). */
+static bool is_confirm(void *ctx, uint64_t index, const uint8_t *data, size_t len) {
+  (void)ctx;
+  (void)index;
+  tou_segment_t seg;
+  return tou_wire_decode(data, len, &seg) == TOU_OK && (seg.opts.present & TOU_OPT_PROBE) &&
+         seg.opts.probe_phase == TOU_PROBE_CONFIRM;
+}
+
+/* Both directions dark 2..20 s on an idle connection; both sides ask at
+ * 3 s and go SILENT at 8 s hearing nothing. At 21 s A asks again: its ASK
+ * is the first thing B hears after the blackout, B answers, A comes BACK,
+ * and A's CONFIRM is lost. B must still come BACK within a few seconds
+ * (its own fresh ASK once its ANSWER times out, or an ACK of data it sent
+ * after the silence began), not at its 60 s retry. */
+static void lost_confirm_after_blackout(scene_t *s, uint64_t seed, bool data) {
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  scene_start(s, seed, &cfg, 0, false);
+  sim_link_add_blackout(world_link_ab(&s->w), 2 * SEC, 20 * SEC);
+  sim_link_add_blackout(world_link_ba(&s->w), 2 * SEC, 20 * SEC);
+  sim_run_until(s->w.sim, 3 * SEC);
+  assert_int_equal(tou_conn_probe_now(s->a->conn, sim_now(s->w.sim)), TOU_OK);
+  assert_int_equal(tou_conn_probe_now(s->b->conn, sim_now(s->w.sim)), TOU_OK);
+  sim_host_kick(s->w.a);
+  sim_host_kick(s->w.b);
+  sim_run_until(s->w.sim, 21 * SEC);
+  assert_int_equal(s->la.n, 1);
+  assert_int_equal(s->lb.n, 1);
+  assert_int_equal(tou_conn_link_state(s->a->conn), TOU_LS_SILENT);
+  assert_int_equal(tou_conn_link_state(s->b->conn), TOU_LS_SILENT);
+  assert_true(sim_link_add_filter(world_link_ab(&s->w), is_confirm, NULL, 1));
+  assert_int_equal(tou_conn_probe_now(s->a->conn, sim_now(s->w.sim)), TOU_OK);
+  sim_host_kick(s->w.a);
+  if (data) {
+    s->fa = (feeder_t){.app = s->a, .until = 40 * SEC, .every = 500 * MS, .chunk = 1000};
+    s->fb = (feeder_t){.app = s->b, .until = 40 * SEC, .every = 500 * MS, .chunk = 1000};
+    sim_call_at(s->w.sim, 21 * SEC + 100 * MS, feed, &s->fa);
+    sim_call_at(s->w.sim, 21 * SEC + 350 * MS, feed, &s->fb);
+  }
+  sim_run_until(s->w.sim, 50 * SEC);
+  print_log("A", &s->la);
+  print_log("B", &s->lb);
+  assert_int_equal(world_link_ab(&s->w)->filter[0].dropped, 1); /* the CONFIRM was lost */
+  assert_true(back(&s->la));
+  assert_true(back(&s->lb));
+  assert_true(s->la.at[s->la.n - 1] < 21 * SEC + 100 * MS);
+  /* B: BACK within the probe timeout plus a round trip, both ways known. */
+  assert_true(s->lb.at[s->lb.n - 1] < 21 * SEC + 5 * SEC + 500 * MS);
+  tou_link_info_t ib;
+  tou_conn_link_info(s->b->conn, &ib);
+  assert_int_equal(ib.inbound, TOU_PATH_WORKS);
+  assert_int_equal(ib.outbound, TOU_PATH_WORKS);
+  assert_false(s->a->closed);
+  assert_false(s->b->closed);
+}
+
+/* Idle after the blackout: B's ANSWER times out (the lost CONFIRM) and B
+ * asks at once; A answers; B is BACK. */
+static void test_lost_confirm_idle(void **state) {
+  (void)state;
+  scene_t s;
+  lost_confirm_after_blackout(&s, 606, false);
+  tou_link_info_t ib;
+  tou_conn_link_info(s.b->conn, &ib);
+  assert_true(ib.exchanges >= 1);
+  assert_true(s.pb.n[TOU_PROBE_ASK] >= 2); /* at 3 s, then the fresh one */
+  assert_true(s.lb.at[s.lb.n - 1] > 21 * SEC + 5 * SEC);
+  world_free(&s.w);
+}
+
+/* Data both ways after the blackout: an ACK of data B sent after its link
+ * went silent proves B is heard; BACK within about a round trip of it. */
+static void test_lost_confirm_data(void **state) {
+  (void)state;
+  scene_t s;
+  lost_confirm_after_blackout(&s, 607, true);
+  assert_true(s.lb.at[s.lb.n - 1] < 23 * SEC);
+  assert_int_equal(s.b->received, 1000 + s.fa.fed); /* + scene_start's first chunk */
+  assert_int_equal(s.a->received, s.fb.fed);
+  world_free(&s.w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_way_blackout_7s),
@@ -326,6 +409,8 @@ int main(void) {
       cmocka_unit_test(test_two_way_blackout_no_user_timeout_stays_open),
       cmocka_unit_test(test_keepalive_ends_vanished_peer),
       cmocka_unit_test(test_probe_now),
+      cmocka_unit_test(test_lost_confirm_idle),
+      cmocka_unit_test(test_lost_confirm_data),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -175,6 +175,102 @@ static void hearing_again_asks_at_once(void **state) {
   assert_false(link_probe_due(&d.a));
 }
 
+/* Makes p SILENT at `at` hearing nothing (inbound fails, outbound unknown). */
+static void silence(duo_t *d, link_probe_t *p, uint64_t at) {
+  assert_true(link_probe_start(p, &d->rng, at, &cfg));
+  take(p, at);
+  for (int i = 1; i < TOU_PROBE_ASK_SENDS; i++) {
+    uint64_t t = at + (uint64_t)i * (cfg.timeout / 3);
+    link_probe_on_timer(p, &d->rng, t, &cfg);
+    take(p, t);
+  }
+  assert_true(link_probe_on_timer(p, &d->rng, at + cfg.timeout, &cfg));
+  assert_int_equal(p->state, TOU_LS_SILENT);
+  assert_int_equal(p->inbound, TOU_PATH_FAILS);
+}
+
+/* Both SILENT; A's ASK is the first thing B hears; A's CONFIRM is lost.
+ * B must not wait for its 60 s retry: its ANSWER timing out (the lost
+ * CONFIRM) starts its own ASK at once, and that exchange brings it BACK. */
+static void lost_confirm_asks_again(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  silence(&d, &d.a, 10 * SEC);
+  silence(&d, &d.b, 10 * SEC);
+  uint64_t t = 30 * SEC;
+  assert_true(link_probe_start(&d.a, &d.rng, t, &cfg));
+  tou_options_t ask = take(&d.a, t);
+  assert_false(link_probe_input(&d.b, &d.rng, t + 10 * MS, &cfg, &ask));
+  link_probe_heard(&d.b, &d.rng, t + 10 * MS, &cfg);
+  /* One exchange at a time: B answers, does not ask yet. */
+  tou_options_t ans = take(&d.b, t + 10 * MS);
+  assert_int_equal(ans.probe_phase, TOU_PROBE_ANSWER);
+  assert_false(link_probe_due(&d.b));
+  assert_true(link_probe_input(&d.a, &d.rng, t + 20 * MS, &cfg, &ans));
+  assert_int_equal(d.a.state, TOU_LS_BACK);
+  take(&d.a, t + 20 * MS); /* the CONFIRM, lost */
+  /* B's ANSWER times out: still SILENT, a fresh ASK due at once. */
+  assert_int_equal(link_probe_deadline(&d.b), t + 10 * MS + cfg.timeout);
+  link_probe_on_timer(&d.b, &d.rng, t + 10 * MS + cfg.timeout, &cfg);
+  assert_int_equal(d.b.state, TOU_LS_SILENT);
+  assert_true(link_probe_due(&d.b));
+  uint64_t t2 = t + 10 * MS + cfg.timeout;
+  tou_options_t ask2 = take(&d.b, t2);
+  assert_int_equal(ask2.probe_phase, TOU_PROBE_ASK);
+  assert_false(link_probe_input(&d.a, &d.rng, t2 + 10 * MS, &cfg, &ask2));
+  tou_options_t ans2 = take(&d.a, t2 + 10 * MS);
+  assert_true(link_probe_input(&d.b, &d.rng, t2 + 20 * MS, &cfg, &ans2));
+  assert_int_equal(d.b.state, TOU_LS_BACK);
+  assert_int_equal(d.b.outbound, TOU_PATH_WORKS);
+}
+
+/* A SILENT side that always heard its peer (outbound fails): an ACK of old
+ * data is evidence — ask, no sooner than min_gap after the last ASK; an ACK
+ * of data sent after the silence began is proof — BACK at once. */
+static void acks_are_evidence(void **state) {
+  (void)state;
+  const link_probe_cfg_t g = {.timeout = 5 * SEC, .retry = 60 * SEC, .min_gap = 10 * SEC};
+  duo_t d;
+  duo_init(&d);
+  assert_true(link_probe_start(&d.a, &d.rng, 10 * SEC, &g));
+  take(&d.a, 10 * SEC);
+  link_probe_heard(&d.a, &d.rng, 11 * SEC, &g);
+  link_probe_on_timer(&d.a, &d.rng, 10 * SEC + g.timeout / 3, &g);
+  take(&d.a, 10 * SEC + g.timeout / 3);
+  uint64_t last = d.a.last_ask_at;
+  assert_true(link_probe_on_timer(&d.a, &d.rng, 15 * SEC, &g));
+  assert_int_equal(d.a.state, TOU_LS_SILENT);
+  assert_int_equal(d.a.inbound, TOU_PATH_WORKS);
+  assert_int_equal(d.a.outbound, TOU_PATH_FAILS);
+  /* Hearing the peer is no news for this side. */
+  link_probe_heard(&d.a, &d.rng, 15 * SEC + 100 * MS, &g);
+  assert_false(link_probe_due(&d.a));
+  /* Old data acknowledged within min_gap of the last ASK: the ASK waits
+   * for the rate limit, on the deadline. */
+  assert_false(link_probe_acked(&d.a, &d.rng, 16 * SEC, &g, false));
+  assert_false(link_probe_due(&d.a));
+  assert_int_equal(link_probe_deadline(&d.a), last + g.min_gap);
+  link_probe_on_timer(&d.a, &d.rng, last + g.min_gap, &g);
+  assert_true(link_probe_due(&d.a));
+  uint64_t t = last + g.min_gap;
+  take(&d.a, t);
+  /* More evidence while that ASK is out: nothing new goes out. */
+  assert_false(link_probe_acked(&d.a, &d.rng, t + 5 * MS, &g, false));
+  assert_false(link_probe_due(&d.a));
+  /* Data sent after the silence began acknowledged: BACK, and the open ASK
+   * can no longer time out into SILENT. */
+  assert_true(link_probe_acked(&d.a, &d.rng, t + 10 * MS, &g, true));
+  assert_int_equal(d.a.state, TOU_LS_BACK);
+  assert_int_equal(d.a.outbound, TOU_PATH_WORKS);
+  assert_int_equal(link_probe_deadline(&d.a), TOU_NEVER);
+  assert_false(link_probe_on_timer(&d.a, &d.rng, t + g.timeout, &g));
+  assert_int_equal(d.a.state, TOU_LS_BACK);
+  /* Not SILENT: ACKs mean nothing to the probe. */
+  assert_false(link_probe_acked(&d.a, &d.rng, 40 * SEC, &g, true));
+  assert_false(link_probe_due(&d.a));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_exchange),
@@ -182,6 +278,8 @@ int main(void) {
       cmocka_unit_test(heard_meanwhile_means_not_heard),
       cmocka_unit_test(unconfirmed_answer_and_forgeries),
       cmocka_unit_test(hearing_again_asks_at_once),
+      cmocka_unit_test(lost_confirm_asks_again),
+      cmocka_unit_test(acks_are_evidence),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

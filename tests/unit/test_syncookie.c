@@ -193,20 +193,48 @@ static void flood_enters_and_leaves(void **state) {
   assert_true(f.active); /* still detected and reported */
 }
 
+static cookie_replay_key_t rkey(uint32_t i) {
+  return (cookie_replay_key_t){.server_cid = 0x100 + i, .client_cid = 7, .client_isn = i * 3,
+                               .iss = 0xabc0 + i};
+}
+
+static bool seen(cookie_replay_t *r, uint64_t counter, uint32_t i, uint64_t hash) {
+  cookie_replay_key_t k = rkey(i);
+  return cookie_replay_check_and_add(r, counter, &k, hash);
+}
+
 static void replay_filter(void **state) {
   (void)state;
-  static cookie_replay_t r;
-  cookie_replay_init(&r);
-  assert_false(cookie_replay_check_and_add(&r, 10, mix(1)));
-  assert_true(cookie_replay_check_and_add(&r, 10, mix(1)));
-  assert_false(cookie_replay_check_and_add(&r, 11, mix(1))); /* other period */
-  assert_true(cookie_replay_check_and_add(&r, 10, mix(1)));  /* both live */
-  assert_false(cookie_replay_check_and_add(&r, 12, mix(2)));  /* 10's slot reused */
-  assert_false(cookie_replay_check_and_add(&r, 12, mix(1)));
-  /* 1000 fresh cookies in a period: false positives stay rare. */
-  unsigned fp = 0;
-  for (uint64_t i = 100; i < 1100; i++) fp += cookie_replay_check_and_add(&r, 12, mix(i));
-  assert_true(fp <= 2);
+  const tou_allocator_t a = {0};
+  cookie_replay_t *r = cookie_replay_new(&a, 4);
+  assert_non_null(r);
+  assert_int_equal(r->cap, 4);
+  assert_false(seen(r, 10, 1, mix(1)));
+  assert_true(seen(r, 10, 1, mix(1)));
+  /* Exact: same bucket (even the same hash), different handshake. */
+  assert_false(seen(r, 10, 2, mix(1)));
+  assert_true(seen(r, 10, 2, mix(1)));
+  assert_false(seen(r, 11, 3, mix(3))); /* next period: 10's still remembered */
+  assert_true(seen(r, 11, 1, mix(1)));
+  /* Full (4): the oldest (1) is evicted first, and its replay accepted. */
+  assert_false(seen(r, 11, 4, mix(4)));
+  assert_false(seen(r, 11, 5, mix(5)));
+  assert_int_equal(r->count, 4);
+  assert_int_equal(r->evicted, 1);
+  assert_false(seen(r, 11, 1, mix(1))); /* evicted: accepted (and recorded again) */
+  assert_true(seen(r, 11, 5, mix(5)));
+  /* Period 13: everything of 10 and 11 has expired and is forgotten. */
+  assert_false(seen(r, 13, 9, mix(9)));
+  assert_int_equal(r->count, 1);
+  cookie_replay_free(&a, r);
+  /* 100,000 distinct handshakes through a record of 1000: never one taken
+   * for a replay; the memory is that of 1000 entries. */
+  r = cookie_replay_new(&a, 1000);
+  for (uint32_t i = 0; i < 100000; i++) assert_false(seen(r, 20, 1000 + i, mix(i)));
+  for (uint32_t i = 99000; i < 100000; i++) assert_true(seen(r, 20, 1000 + i, mix(i)));
+  assert_true(cookie_replay_bytes(1000) < 1000 * 48 + 256);
+  assert_int_equal(cookie_replay_bytes(0), cookie_replay_bytes(1));
+  cookie_replay_free(&a, r);
 }
 
 int main(void) {
