@@ -431,9 +431,12 @@ TOU_EXTERN int tou_stream_keepalive(tou_stream_t *stream, int enable, unsigned d
  * stays unacknowledged for timeout_ms; 0 disables. UV_ENOTCONN before the
  * stream is connected. */
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms);
-/* Link probing ("can you hear me?"): probe after idle_ms of silence while
+/* Link probing ("can you hear me?"), on by default with the endpoint's
+ * link_probe_* options: for this stream, probe after idle_ms of silence while
  * data is unacknowledged (0: never by itself), declare the link silent after
- * silent_ms without an answer (0 keeps 5 s); while silent, probe every 60 s.
+ * silent_ms without an answer (0 keeps the current value); while silent,
+ * probe every link_probe_retry_ms and as soon as the path shows signs of
+ * healing.
  * A silent link does not end the stream. UV_ENOTCONN before connected. */
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, unsigned silent_ms);
 /* Per-stream send/receive buffer sizes. UV_ENOTSUP: use
