@@ -83,6 +83,18 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
   if (c->rtx_at == TOU_NEVER) conn_arm_rtx(c, now);
 }
 
+/* The payload where it lies in the send buffer, when it is contiguous
+ * there: tou_wire_encode() then copies it once, into the datagram. Only a
+ * segment across the ring's wrap point is gathered into buf first. */
+static const uint8_t *payload_at(const tou_conn_t *c, size_t off, size_t n, uint8_t *buf) {
+  const uint8_t *p1, *p2;
+  size_t n1, n2;
+  sendbuf_peek(&c->sb, off, n, &p1, &n1, &p2, &n2);
+  if (n2 == 0 && n1 == n) return p1;
+  sendbuf_copy(&c->sb, off, buf, n);
+  return buf;
+}
+
 /* How many payload bytes go now: a full segment, or the tail when nothing
  * else is in flight (Nagle, RFC 9293 3.7.4) or with nodelay, or anything
  * when the FIN follows. Less than a segment that only the window holds back
@@ -130,8 +142,7 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
     fin = false;
   }
   if (n > 0) {
-    sendbuf_copy(&c->sb, (size_t)(tou_seq_t)(seq - c->snd_data), buf, n);
-    seg->payload = buf;
+    seg->payload = payload_at(c, (size_t)(tou_seq_t)(seq - c->snd_data), n, buf);
     seg->payload_len = n;
     c->stats.bytes_sent += n;
     if (seq_geq(seq + (tou_seq_t)n, c->snd_data + (tou_seq_t)sendbuf_len(&c->sb)))
@@ -176,8 +187,7 @@ static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, ui
   size_t off = (size_t)(tou_seq_t)(seq - c->snd_data);
   if (n > cap || off + n > sendbuf_len(&c->sb)) return false; /* cannot happen */
   if (n > 0) {
-    sendbuf_copy(&c->sb, off, buf, n);
-    seg->payload = buf;
+    seg->payload = payload_at(c, off, n, buf);
     seg->payload_len = n;
     c->stats.bytes_sent += n;
     if (off + n == sendbuf_len(&c->sb)) seg->flags |= TOU_PSH; /* as when first sent */

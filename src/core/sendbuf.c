@@ -66,6 +66,23 @@ size_t sendbuf_copy(const tou_sendbuf_t *sb, size_t off, uint8_t *out, size_t n)
   return n;
 }
 
+size_t sendbuf_peek(const tou_sendbuf_t *sb, size_t off, size_t n, const uint8_t **p1, size_t *n1,
+                    const uint8_t **p2, size_t *n2) {
+  *p1 = *p2 = NULL;
+  *n1 = *n2 = 0;
+  if (off >= sb->len || n == 0) return 0;
+  if (n > sb->len - off) n = sb->len - off;
+  size_t start = (sb->head + off) % sb->cap;
+  size_t first = sb->cap - start < n ? sb->cap - start : n;
+  *p1 = sb->data + start;
+  *n1 = first;
+  if (first < n) {
+    *p2 = sb->data;
+    *n2 = n - first;
+  }
+  return n;
+}
+
 void sendbuf_consume(tou_sendbuf_t *sb, size_t n) {
   if (n > sb->len) n = sb->len;
   sb->len -= n;

@@ -25,6 +25,12 @@ void sendbuf_free(tou_sendbuf_t *sb);
 size_t sendbuf_append(tou_sendbuf_t *sb, const uint8_t *data, size_t n);
 /* Copies up to n bytes starting at offset off into out; returns the count. */
 size_t sendbuf_copy(const tou_sendbuf_t *sb, size_t off, uint8_t *out, size_t n);
+/* Where the bytes [off, off + n) lie in the ring, without copying: *p1 and *n1
+ * and, when they wrap around the ring's end, *p2 and *n2 (else *n2 is 0).
+ * Returns *n1 + *n2 (fewer than n past the end). Valid until the buffer
+ * next changes. */
+size_t sendbuf_peek(const tou_sendbuf_t *sb, size_t off, size_t n, const uint8_t **p1, size_t *n1,
+                    const uint8_t **p2, size_t *n2);
 /* Drops the n oldest bytes (acknowledged). */
 void sendbuf_consume(tou_sendbuf_t *sb, size_t n);
 static inline size_t sendbuf_len(const tou_sendbuf_t *sb) { return sb->len; }

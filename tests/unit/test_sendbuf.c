@@ -21,6 +21,7 @@ static void append_copy_consume_wraps(void **state) {
   uint8_t in[10000], out[10000];
   for (size_t i = 0; i < sizeof in; i++) in[i] = (uint8_t)(i * 13);
   size_t head = 0, tail = 0; /* stream offsets of oldest byte and next byte */
+  unsigned wrapped = 0;
   for (int round = 0; round < 200; round++) {
     size_t n = (size_t)(round * 37 % 3000) + 1;
     size_t room = sendbuf_space(&sb);
@@ -36,12 +37,25 @@ static void append_copy_consume_wraps(void **state) {
     if (expect > 2000) expect = 2000;
     assert_int_equal(got, expect);
     for (size_t i = 0; i < got; i++) assert_int_equal(out[i], in[(head + off + i) % sizeof in]);
+    /* The same bytes in place, one piece or two across the wrap point. */
+    const uint8_t *p1, *p2;
+    size_t n1, n2;
+    assert_int_equal(sendbuf_peek(&sb, off, 2000, &p1, &n1, &p2, &n2), expect);
+    assert_int_equal(n1 + n2, expect);
+    if (n2 > 0) {
+      wrapped++;
+      assert_ptr_equal(p2, sb.data);
+      assert_ptr_equal(p1 + n1, sb.data + sb.cap);
+    }
+    if (n1 > 0) assert_memory_equal(p1, out, n1);
+    if (n2 > 0) assert_memory_equal(p2, out + n1, n2);
     size_t c = (size_t)(round * 53 % 2500);
     if (c > tail - head) c = tail - head;
     sendbuf_consume(&sb, c);
     head += c;
   }
   assert_true(sb.cap <= 10000);
+  assert_true(wrapped > 0);
   sendbuf_free(&sb);
 }
 
