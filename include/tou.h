@@ -338,6 +338,10 @@ typedef struct tou_endpoint_stats_s {
   int gso, gro;              /* 1 while the endpoint sends with UDP GSO / receives with GRO */
   uint64_t gso_buffers;      /* buffers sent with GSO, each 2..64 datagrams */
   uint64_t gro_buffers;      /* received buffers holding several coalesced datagrams */
+  /* Copies: a datagram's payload is normally handed to the kernel straight
+   * from the stream's send buffer (header and payload as separate pieces). */
+  uint64_t datagrams_gathered; /* datagrams sent so (the others: no payload, or copied) */
+  uint64_t datagrams_copied;   /* copied to wait for room in the socket buffer */
 } tou_endpoint_stats_t;
 
 /* Fills *stats. Returns 0 or UV_EINVAL. */

@@ -176,6 +176,24 @@ void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint
  * until it returns 0 after every input, timer and application call. */
 int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap);
 
+/* A datagram's payload left where it lies (tou_ep_output_gather()). */
+typedef struct tou_payload_ref {
+  const uint8_t *data; /* NULL when len is 0 */
+  size_t len;
+} tou_payload_ref_t;
+
+/* As tou_ep_output(), without copying the payload (the send side's second
+ * copy): the datagram is buf[0 .. n - payload->len) (header and options,
+ * checksum included) followed by payload->len bytes at payload->data, in
+ * the sending connection's send buffer. Returns n, the whole datagram's
+ * length (at most cap), 0 or a negative error as tou_ep_output(). Segments
+ * without payload (ACKs, SYNs, replies), and a payload that wraps around
+ * the send buffer's ring, come whole in buf (payload->len 0). The payload
+ * stays valid across further tou_ep_output*() calls, until the next other
+ * call into the endpoint or its connections (input, timer, send, close). */
+int tou_ep_output_gather(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
+                         tou_payload_ref_t *payload);
+
 /* When tou_ep_on_timer() must next be called; TOU_NEVER when nothing waits. */
 uint64_t tou_ep_next_deadline(const tou_ep_t *ep);
 void tou_ep_on_timer(tou_ep_t *ep, uint64_t now);
@@ -309,6 +327,8 @@ typedef struct tou_ep_stats {
   unsigned accept_queue; /* established, waiting for tou_ep_accept() */
   unsigned time_wait;    /* compact TIME_WAIT records */
   uint64_t datagrams_in, datagrams_out;
+  uint64_t datagrams_gathered; /* of datagrams_out, by tou_ep_output_gather() with the
+                                * payload left in the send buffer */
   uint64_t dropped;            /* malformed or unmatched datagrams dropped */
   uint64_t resets_sent;        /* RSTs sent by the endpoint or by connections */
   uint64_t challenge_acks;     /* RFC 5961 challenge ACKs sent */

@@ -354,7 +354,11 @@ static int output_reply(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf
   return n;
 }
 
-int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap) {
+/* One datagram: into buf whole, or (gather non-NULL) its header into buf
+ * and its payload left where it lies in the send buffer. */
+static int output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
+                  tou_payload_ref_t *gather) {
+  if (gather) *gather = (tou_payload_ref_t){NULL, 0};
   if (ep->reply_len > 0) {
     int n = output_reply(ep, now, to, buf, cap);
     if (n > 0) ep->stats.datagrams_out++;
@@ -371,7 +375,19 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
     ep_timer_update(ep, c);
     if (!sent) continue;
     list_push_back(&ep->output, &c->output_link); /* round robin between connections */
-    int n = tou_wire_encode(&seg, buf, cap);
+    int n;
+    /* The scratch copy (a segment across the send ring's wrap point) is
+     * overwritten by the next call: that payload goes into buf. */
+    if (gather && seg.payload_len > 0 && seg.payload != ep->scratch) {
+      n = tou_wire_encode_head(&seg, buf, cap);
+      if (n >= 0) {
+        *gather = (tou_payload_ref_t){seg.payload, seg.payload_len};
+        n += (int)seg.payload_len;
+        ep->stats.datagrams_gathered++;
+      }
+    } else {
+      n = tou_wire_encode(&seg, buf, cap);
+    }
     if (n < 0) return n;
     *to = c->peer;
     ep->stats.datagrams_out++;
@@ -380,6 +396,15 @@ int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
   }
   ep_reap(ep);
   return 0;
+}
+
+int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap) {
+  return output(ep, now, to, buf, cap, NULL);
+}
+
+int tou_ep_output_gather(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
+                         tou_payload_ref_t *payload) {
+  return output(ep, now, to, buf, cap, payload);
 }
 
 /* ---- timers ------------------------------------------------------------- */

@@ -270,7 +270,8 @@ size_t tou_wire_encoded_size(const tou_segment_t *seg) {
   return TOU_WIRE_HEADER_LEN + tou_wire_options_size(&seg->opts) + seg->payload_len;
 }
 
-int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+/* Checks seg and returns its header length (with options), or an error. */
+static int head_len(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
   if (seg == NULL || (buf == NULL && cap > 0)) return TOU_ERR_INVAL;
   if (seg->flags & ~FLAGS_MASK) return TOU_ERR_INVAL;
   if (seg->payload_len > 0 && seg->payload == NULL) return TOU_ERR_INVAL;
@@ -278,12 +279,12 @@ int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
   if (rc < 0) return rc;
   size_t hlen = TOU_WIRE_HEADER_LEN + tou_wire_options_size(&seg->opts);
   if (seg->payload_len > (size_t)INT32_MAX - hlen) return TOU_ERR_INVAL;
-  size_t total = hlen + seg->payload_len;
-  if (total > cap) return TOU_ERR_NOBUFS;
+  if (hlen + seg->payload_len > cap) return TOU_ERR_NOBUFS;
+  return (int)hlen;
+}
 
-  /* The payload first: the caller may have built it in place at buf + hlen
-   * (memmove allows the overlap), and writing the header must not clobber it. */
-  if (seg->payload_len > 0) memmove(buf + hlen, seg->payload, seg->payload_len);
+/* Header and options, the checksum field zero. */
+static void write_head(const tou_segment_t *seg, uint8_t *buf, size_t hlen) {
   buf[OFF_VERSION] = TOU_WIRE_VERSION;
   buf[OFF_HLEN] = (uint8_t)(hlen / 4);
   put16(buf + OFF_FLAGS, seg->flags); /* reserved bits sent as zero */
@@ -295,8 +296,31 @@ int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
   put16(buf + OFF_URGENT, seg->urgent);
   put32(buf + OFF_CRC, 0);
   write_options(&seg->opts, buf + TOU_WIRE_HEADER_LEN);
+}
+
+int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+  int rc = head_len(seg, buf, cap);
+  if (rc < 0) return rc;
+  size_t hlen = (size_t)rc, total = hlen + seg->payload_len;
+  /* The payload first: the caller may have built it in place at buf + hlen
+   * (memmove allows the overlap), and writing the header must not clobber it. */
+  if (seg->payload_len > 0) memmove(buf + hlen, seg->payload, seg->payload_len);
+  write_head(seg, buf, hlen);
   put32(buf + OFF_CRC, datagram_crc(buf, total, OFF_CRC));
   return (int)total;
+}
+
+int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+  int rc = head_len(seg, buf, cap);
+  if (rc < 0) return rc;
+  size_t hlen = (size_t)rc;
+  write_head(seg, buf, hlen);
+  /* The same checksum as tou_wire_encode(): over the header (its checksum
+   * field zero) and then the payload, wherever the payload lies. */
+  uint32_t crc = tou_crc32c(0, buf, hlen);
+  if (seg->payload_len > 0) crc = tou_crc32c(crc, seg->payload, seg->payload_len);
+  put32(buf + OFF_CRC, crc);
+  return (int)hlen;
 }
 
 /* Order of checks: version, length, header length, checksum, options. The

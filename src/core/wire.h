@@ -98,6 +98,12 @@ size_t tou_wire_encoded_size(const tou_segment_t *seg);
  * wscale > 14, options beyond the maximum header length). */
 int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap);
 
+/* As tou_wire_encode(), without copying the payload: writes the header and
+ * options (checksum included, computed over them and seg->payload) into
+ * buf and returns their length; the datagram is those bytes followed by the
+ * payload (for a gathered send). cap bounds the whole datagram, as for
+ * tou_wire_encode(). */
+int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap);
 /* Decodes one datagram. Returns TOU_OK and fills *seg (payload points into
  * data), or a negative TOU_ERR_* naming the malformation. */
 int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg);

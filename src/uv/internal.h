@@ -63,7 +63,10 @@ struct tou_send_batch {
   uint8_t *data;    /* cap slots of slot_size bytes */
   size_t slot_size; /* the largest datagram the core may produce */
   unsigned cap;     /* datagrams per batch */
-  struct iovec *iov;               /* [cap]: one per datagram */
+  struct iovec *iov;               /* [2 * cap]: a datagram's header (or all of it), and
+                                    * its payload in the core's send buffer */
+  unsigned *iov_first;             /* [cap]: a datagram's first iov */
+  unsigned *iov_count;             /* [cap]: 1 or 2 */
   struct sockaddr_storage *addrs;  /* [cap] */
   size_t *lens;                    /* [cap] */
   tou_gso_group_t *groups;         /* [cap]: one per message */

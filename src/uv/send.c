@@ -10,8 +10,12 @@
  * work (routing, socket accounting, the loopback hand-off) happens once per
  * run; the first refusal (EINVAL, EIO, ENOPROTOOPT, EMSGSIZE) turns GSO off
  * for the endpoint and the datagrams go out one by one. Elsewhere each
- * datagram is one uv_udp_try_send(). When the socket buffer is full the rest
- * is queued with uv_udp_send (copied, one datagram per request), bounded by
+ * datagram is one uv_udp_try_send(). Each datagram is two pieces: its header,
+ * written by the core into a slot of the batch, and its payload, left in the
+ * stream's send buffer (tou_ep_output_gather): the kernel reads the payload
+ * from there, so sending copies it nowhere in user space. When the socket
+ * buffer is full the rest is queued with uv_udp_send (copied, one datagram
+ * per request: the payload would not stay valid), bounded by
  * TOU_UV_MAX_ASYNC_SENDS; beyond that the core keeps what it has not yet
  * handed out. */
 #define _GNU_SOURCE /* sendmmsg, struct mmsghdr */
@@ -53,9 +57,14 @@ static void on_async_sent(uv_udp_send_t *req, int status) {
   if (impl->async_sends == 0 && !(impl->handle->flags & TOU_F_CLOSING)) tou__pump(impl);
 }
 
-/* Queues a copy behind the full socket buffer, in order. */
-static void send_async(struct tou_endpoint_impl *impl, const struct sockaddr *to,
-                       const uint8_t *data, size_t len) {
+/* Queues a copy of datagram i of the batch behind the full socket buffer,
+ * in order. The copy is needed: the payload lies in the core's send buffer,
+ * valid only until the core runs again. This path is rare (the socket
+ * buffer is full), so the usual send copies nothing itself. */
+static void send_async(struct tou_endpoint_impl *impl, unsigned i) {
+  struct tou_send_batch *b = &impl->batch;
+  const struct sockaddr *to = (const struct sockaddr *)&b->addrs[i];
+  size_t len = b->lens[i];
   if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) {
     impl->stats.send_errors++;
     return;
@@ -66,7 +75,13 @@ static void send_async(struct tou_endpoint_impl *impl, const struct sockaddr *to
     return;
   }
   a->impl = impl;
-  memcpy(a->data, data, len);
+  size_t at = 0;
+  for (unsigned k = 0; k < b->iov_count[i]; k++) {
+    const struct iovec *v = &b->iov[b->iov_first[i] + k];
+    memcpy(a->data + at, v->iov_base, v->iov_len);
+    at += v->iov_len;
+  }
+  impl->stats.datagrams_copied++;
   uv_buf_t buf = uv_buf_init((char *)a->data, (unsigned)len);
   if (uv_udp_send(&a->req, &impl->udp, &buf, 1, to, on_async_sent) < 0) {
     impl->stats.send_errors++;
@@ -78,9 +93,11 @@ static void send_async(struct tou_endpoint_impl *impl, const struct sockaddr *to
   impl->stats.bytes_sent += len;
 }
 
-static void count_sent(struct tou_endpoint_impl *impl, size_t len) {
+/* The batch's datagram i was handed to the kernel. */
+static void count_datagram(struct tou_endpoint_impl *impl, unsigned i) {
   impl->stats.datagrams_sent++;
-  impl->stats.bytes_sent += len;
+  impl->stats.bytes_sent += impl->batch.lens[i];
+  if (impl->batch.iov_count[i] > 1) impl->stats.datagrams_gathered++;
 }
 
 #ifdef __linux__
@@ -111,8 +128,11 @@ static unsigned build_messages(struct tou_endpoint_impl *impl, unsigned from, un
     h->msg_name = sa;
     h->msg_namelen =
         sa->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-    h->msg_iov = &b->iov[g->first];
-    h->msg_iovlen = g->count;
+    /* A GSO run is one byte stream the kernel cuts every seg_size bytes:
+     * its datagrams' pieces, in order, whatever their boundaries. */
+    unsigned last = g->first + g->count - 1;
+    h->msg_iov = &b->iov[b->iov_first[g->first]];
+    h->msg_iovlen = b->iov_first[last] + b->iov_count[last] - b->iov_first[g->first];
     if (g->count > 1) {
       uint8_t *ctrl = b->ctrl + (size_t)k * GSO_CMSG_SPACE;
       memset(ctrl, 0, GSO_CMSG_SPACE);
@@ -145,7 +165,7 @@ static unsigned send_direct(struct tou_endpoint_impl *impl, unsigned n) {
         for (unsigned i = 0; i < (unsigned)r; i++, k++) {
           const tou_gso_group_t *g = &b->groups[k];
           if (g->count > 1) impl->stats.gso_buffers++;
-          for (unsigned d = 0; d < g->count; d++) count_sent(impl, b->lens[g->first + d]);
+          for (unsigned d = 0; d < g->count; d++) count_datagram(impl, g->first + d);
           done += g->count;
         }
         continue;
@@ -178,23 +198,26 @@ static unsigned send_direct(struct tou_endpoint_impl *impl, unsigned n) {
 /* Sends datagrams [0, n) of the batch; what the socket refuses for lack of
  * room is queued. */
 static void send_batch(struct tou_endpoint_impl *impl, unsigned n) {
-  struct tou_send_batch *b = &impl->batch;
   unsigned done = 0;
 #ifdef __linux__
   if (impl->async_sends == 0) done = send_direct(impl, n);
 #else
+  struct tou_send_batch *b = &impl->batch;
   while (done < n && impl->async_sends == 0) {
-    uv_buf_t buf = uv_buf_init(b->iov[done].iov_base, (unsigned)b->iov[done].iov_len);
-    int r = uv_udp_try_send(&impl->udp, &buf, 1, (const struct sockaddr *)&b->addrs[done]);
+    uv_buf_t bufs[2];
+    unsigned nb = b->iov_count[done];
+    for (unsigned k = 0; k < nb; k++) {
+      const struct iovec *v = &b->iov[b->iov_first[done] + k];
+      bufs[k] = uv_buf_init(v->iov_base, (unsigned)v->iov_len);
+    }
+    int r = uv_udp_try_send(&impl->udp, bufs, nb, (const struct sockaddr *)&b->addrs[done]);
     if (r == UV_EAGAIN) break;
     if (r < 0) impl->stats.send_errors++;
-    else count_sent(impl, b->iov[done].iov_len);
+    else count_datagram(impl, done);
     done++;
   }
 #endif
-  for (; done < n; done++)
-    send_async(impl, (const struct sockaddr *)&b->addrs[done], b->iov[done].iov_base,
-               b->iov[done].iov_len);
+  for (; done < n; done++) send_async(impl, done);
 }
 
 void tou__flush_output(struct tou_endpoint_impl *impl) {
@@ -209,19 +232,27 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
     unsigned want = b->cap;
     if (impl->async_sends > 0 && TOU_UV_MAX_ASYNC_SENDS - impl->async_sends < want)
       want = TOU_UV_MAX_ASYNC_SENDS - impl->async_sends;
-    unsigned n = 0;
+    unsigned n = 0, nv = 0;
     while (n < want) {
       tou_addr_t to;
       uint8_t *slot = b->data + (size_t)n * b->slot_size;
-      int len = tou_ep_output(impl->core, now, &to, slot, b->slot_size);
+      tou_payload_ref_t payload;
+      int len = tou_ep_output_gather(impl->core, now, &to, slot, b->slot_size, &payload);
       if (len <= 0) break;
       /* Only the address's own bytes: nothing reads past them (gso.c, the
        * kernel with msg_namelen), and zeroing whole sockaddr_storage slots
        * per datagram shows in profiles. */
       memset(&b->addrs[n], 0, sizeof(struct sockaddr_in6));
       memcpy(&b->addrs[n], to.bytes, to.len <= sizeof to.bytes ? to.len : sizeof to.bytes);
-      b->iov[n].iov_base = slot;
-      b->iov[n].iov_len = (size_t)len;
+      /* The header in the slot; the payload where the core keeps it. */
+      b->iov_first[n] = nv;
+      b->iov[nv].iov_base = slot;
+      b->iov[nv++].iov_len = (size_t)len - payload.len;
+      if (payload.len > 0) {
+        b->iov[nv].iov_base = (void *)payload.data;
+        b->iov[nv++].iov_len = payload.len;
+      }
+      b->iov_count[n] = nv - b->iov_first[n];
       b->lens[n] = (size_t)len;
       n++;
     }
@@ -240,11 +271,15 @@ int tou__send_batch_init(struct tou_endpoint_impl *impl, size_t max_datagram) {
   b->cap = (unsigned)cap;
   b->slot_size = max_datagram;
   b->data = malloc(max_datagram * cap);
-  b->iov = calloc(cap, sizeof *b->iov);
+  b->iov = calloc(2 * cap, sizeof *b->iov);
+  b->iov_first = calloc(cap, sizeof *b->iov_first);
+  b->iov_count = calloc(cap, sizeof *b->iov_count);
   b->addrs = calloc(cap, sizeof *b->addrs);
   b->lens = calloc(cap, sizeof *b->lens);
   b->groups = calloc(cap, sizeof *b->groups);
-  if (!b->data || !b->iov || !b->addrs || !b->lens || !b->groups) return UV_ENOMEM;
+  if (!b->data || !b->iov || !b->iov_first || !b->iov_count || !b->addrs || !b->lens ||
+      !b->groups)
+    return UV_ENOMEM;
 #ifdef __linux__
   b->msgs = calloc(cap, sizeof(struct mmsghdr));
   b->ctrl = calloc(cap, GSO_CMSG_SPACE);
@@ -257,6 +292,8 @@ void tou__send_batch_free(struct tou_endpoint_impl *impl) {
   struct tou_send_batch *b = &impl->batch;
   free(b->data);
   free(b->iov);
+  free(b->iov_first);
+  free(b->iov_count);
   free(b->addrs);
   free(b->lens);
   free(b->groups);
