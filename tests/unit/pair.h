@@ -52,6 +52,11 @@ typedef struct pair {
   /* Optional: runs right after each datagram node `to` took in, before
    * anything is sent (e.g. an application that reads at once). */
   void (*after_input)(struct pair *p, int to);
+  /* Optional: node i sends with tou_ep_output_gather() (the pair joins the
+   * header and the payload left in place); every datagram sent is hashed. */
+  bool gather[2];
+  uint64_t gathered[2];  /* datagrams whose payload came by reference */
+  uint64_t sent_hash[2]; /* FNV-1a over every datagram's bytes, in order */
 } pair_t;
 
 static inline tou_addr_t pair_addr(const char *s) {
@@ -124,7 +129,22 @@ static inline void pair_pump_out(pair_t *p, int i) {
   uint8_t buf[1600];
   tou_addr_t to;
   int n;
-  while ((n = tou_ep_output(p->ep[i], p->now, &to, buf, sizeof buf)) > 0) {
+  for (;;) {
+    if (p->gather[i]) {
+      tou_payload_ref_t ref;
+      n = tou_ep_output_gather(p->ep[i], p->now, &to, buf, sizeof buf, &ref);
+      if (n > 0 && ref.len > 0) {
+        /* The payload stays where the core keeps it, not in buf. */
+        if (ref.data >= buf && ref.data < buf + sizeof buf) abort();
+        memcpy(buf + (size_t)n - ref.len, ref.data, ref.len);
+        p->gathered[i]++;
+      }
+    } else {
+      n = tou_ep_output(p->ep[i], p->now, &to, buf, sizeof buf);
+    }
+    if (n <= 0) break;
+    if (p->sent_hash[i] == 0) p->sent_hash[i] = 14695981039346656037ull;
+    for (int k = 0; k < n; k++) p->sent_hash[i] = (p->sent_hash[i] ^ buf[k]) * 1099511628211ull;
     p->sent[i]++;
     tou_segment_t seg;
     if (tou_wire_decode(buf, (size_t)n, &seg) != TOU_OK) abort();

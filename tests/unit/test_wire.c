@@ -325,6 +325,40 @@ static void encode_payload_in_place(void **state) {
   assert_memory_equal(buf, ex_data, sizeof ex_data);
 }
 
+/* The gathered form: the header (checksum over header and payload) in buf,
+ * the payload untouched elsewhere; together the same bytes as
+ * tou_wire_encode() (the PROTOCOL.md example, and a large segment with
+ * options). The whole datagram must fit in cap. */
+static void encode_head_matches_encode(void **state) {
+  (void)state;
+  tou_segment_t s = expected_example("data");
+  uint8_t head[128];
+  int h = tou_wire_encode_head(&s, head, sizeof head);
+  assert_int_equal(h + (int)s.payload_len, (int)sizeof ex_data);
+  assert_memory_equal(head, ex_data, (size_t)h);
+  assert_memory_equal(s.payload, ex_data + h, s.payload_len);
+
+  static uint8_t payload[1400], whole[1500], gathered[1500];
+  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 31 + 7);
+  tou_segment_t big = {.flags = TOU_ACK | TOU_PSH, .dst_cid = 7, .src_cid = 9, .seq = 123456,
+                       .ack = 654321, .window = 999, .payload = payload,
+                       .payload_len = sizeof payload};
+  big.opts.present = TOU_OPT_TIMESTAMP | TOU_OPT_SACK;
+  big.opts.ts_val = 11, big.opts.ts_ecr = 22;
+  big.opts.sack_count = 2;
+  big.opts.sack[0].left = 1000, big.opts.sack[0].right = 2000;
+  big.opts.sack[1].left = 3000, big.opts.sack[1].right = 4000;
+  int n = tou_wire_encode(&big, whole, sizeof whole);
+  assert_true(n > 0);
+  h = tou_wire_encode_head(&big, gathered, sizeof gathered);
+  assert_int_equal(h + (int)sizeof payload, n);
+  memcpy(gathered + h, payload, sizeof payload);
+  assert_memory_equal(gathered, whole, (size_t)n);
+  tou_segment_t d;
+  assert_int_equal(tou_wire_decode(gathered, (size_t)n, &d), TOU_OK);
+  assert_int_equal(tou_wire_encode_head(&big, gathered, (size_t)n - 1), TOU_ERR_NOBUFS);
+}
+
 /* Reserved bits are covered by the checksum but ignored on receipt. */
 static void reserved_bits_ignored(void **state) {
   (void)state;
@@ -716,6 +750,7 @@ int main(void) {
       cmocka_unit_test(protocol_doc_holds_the_same_bytes),
       cmocka_unit_test(round_trip_all_flags_and_options),
       cmocka_unit_test(encode_payload_in_place),
+      cmocka_unit_test(encode_head_matches_encode),
       cmocka_unit_test(reserved_bits_ignored),
       cmocka_unit_test(truncated_at_every_length),
       cmocka_unit_test(bad_version),
