@@ -49,12 +49,7 @@ tou_conn_t *conn_new(tou_ep_t *ep, uint64_t now, const tou_addr_t *peer, bool pa
 
 void conn_destroy(tou_conn_t *c) {
   tou_ep_t *ep = c->ep;
-  ep_remove_conn(ep, c);
-  ep_timer_remove(ep, c);
-  listen_forget(ep, c);
-  list_remove(&c->event_link);
-  list_remove(&c->output_link);
-  list_remove(&c->all_link);
+  ep_detach_conn(ep, c);
   sendbuf_free(&c->sb);
   recvbuf_free(&c->rb);
   conn_rec_free(c);

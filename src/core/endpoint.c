@@ -155,15 +155,19 @@ uint32_t ep_new_cid(tou_ep_t *ep) {
   }
 }
 
-void ep_reap_later(tou_ep_t *ep, tou_conn_t *c) {
-  if (c->dead) return;
-  c->dead = true;
+void ep_detach_conn(tou_ep_t *ep, tou_conn_t *c) {
   ep_remove_conn(ep, c);
   ep_timer_remove(ep, c);
   listen_forget(ep, c);
   list_remove(&c->event_link);
   list_remove(&c->output_link);
   list_remove(&c->all_link);
+}
+
+void ep_reap_later(tou_ep_t *ep, tou_conn_t *c) {
+  if (c->dead) return;
+  c->dead = true;
+  ep_detach_conn(ep, c);
   list_push_back(&ep->reap, &c->all_link);
 }
 

@@ -78,6 +78,9 @@ void ep_set_remote_cid(tou_ep_t *ep, tou_conn_t *c, uint32_t remote_cid);
 /* A fresh local connection id: non-zero, not used by a connection or a
  * TIME_WAIT record. */
 uint32_t ep_new_cid(tou_ep_t *ep);
+/* Unlinks c from the connection table, timer heap, listener queues and
+ * every endpoint list (idempotent). */
+void ep_detach_conn(tou_ep_t *ep, tou_conn_t *c);
 /* Drops c from the tables now; it is freed at the end of the current call. */
 void ep_reap_later(tou_ep_t *ep, tou_conn_t *c);
 /* Frees the connections ep_reap_later() collected. */
