@@ -290,9 +290,30 @@ static void paws_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   conn_ack_now(c);
 }
 
+/* The same allowance for a segment without text or FIN at RCV.NXT+1 while
+ * our window is zero: what a peer sends while its one-byte persist probe
+ * is out beyond that window. Its pure ACKs carry SND.MAX = RCV.NXT+1
+ * (conn_output.c), and the acceptability table would drop them with their
+ * ACK field, so our own data would go unacknowledged until the window
+ * opens. Nothing beyond RCV.NXT+1 can be legitimate: the window's right
+ * edge is RCV.NXT (we do not shrink it) and a persist probe is one byte.
+ * The RFC 5961 defences stay: ack_input() range-checks the ACK, RSTs and
+ * SYNs never get here, PAWS ran before; a blind attacker gains nothing, as
+ * this is a one-number window where an open one would accept RCV.WND.
+ * Such a pure ACK draws no reply, as an acceptable one would not. */
+static bool zero_window_ack(const tou_conn_t *c, const tou_segment_t *seg) {
+  return seg_len(seg) == 0 && seg->seq == c->rcv_nxt + 1 && rcv_wnd(c) == 0 && !c->eof;
+}
+
 static void unacceptable_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   if (seg->payload_len > 0 && seg->seq == c->rcv_nxt && rcv_wnd(c) == 0 && !c->eof) {
     zero_window_input(c, now, seg);
+    return;
+  }
+  if (zero_window_ack(c, seg)) {
+    if (!(seg->flags & TOU_ACK) || !ack_input(c, now, seg)) return;
+    conn_ts_update_recent(c, now, seg); /* conn_ts.c: not past Last.ACK.sent */
+    conn_urgent_input(c, seg);
     return;
   }
   /* Only data wholly below RCV.NXT is a duplicate (RFC 2883 DSACK); data
