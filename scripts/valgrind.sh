@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every ctest entry under valgrind memcheck (tests/valgrind.sh): a gcc
+# -O1 -g build in build-vg with TOU_VALGRIND=ON. The third stage of
+# `make test`, and `make valgrind`. Tests that move a lot of data move less
+# there (TOU_TEST_SMALL=1); `scripts/valgrind.sh full` (`make
+# valgrind-full`) runs them at their ordinary sizes (long: tens of minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+if [ "${1:-}" = full ]; then export TOU_TEST_SMALL=0; fi
+
+jobs=$(nproc)
+CC=gcc cmake -S . -B build-vg -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
+  -DTOU_VALGRIND=ON -DTOU_BUILD_BENCH=OFF >/dev/null
+cmake --build build-vg -j "$jobs"
+cd build-vg
+
+# No entry may escape valgrind: ctest starts it through tests/valgrind.sh, or
+# it is a shell script given TOU_TEST_WRAP. Only abi_* run nothing of ours
+# (they read the shared library with nm and readelf).
+escaped=$(ctest --show-only=json-v1 | jq -r '.tests[]
+  | select((.name | startswith("abi_")) or (.command[0] | endswith("/tests/valgrind.sh")) | not)
+  | select([.properties[]? | select(.name == "ENVIRONMENT") | .value[]
+            | select(startswith("TOU_TEST_WRAP="))] | length == 0)
+  | .name')
+if [ -n "$escaped" ]; then
+  echo "FAIL: ctest entries not run under valgrind:" $escaped
+  exit 1
+fi
+echo "valgrind memcheck: $(ctest -N | grep -c 'Test *#') ctest entries, all but abi_* under valgrind"
+ctest --output-on-failure -j "$jobs" --timeout 600
