@@ -132,8 +132,10 @@ void conn_rec_on_sent(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) 
     if (r->tlp_rtx_owed && last) tou_rack_tlp_sent(&r->rack, &r->sb, true);
     r->tlp_rtx_owed = false;
     r->rto_rtx_owed = false;
+    tou_prr_on_sent(&r->prr, len);
   } else {
     if (tou_sb_on_send(&r->sb, seq, len, now) != TOU_OK) return; /* cannot happen: room was checked */
+    tou_prr_on_sent(&r->prr, len);
     if (r->tlp_new_owed) tou_rack_tlp_sent(&r->rack, &r->sb, false);
     r->tlp_new_owed = false;
     arm_pto(c, now); /* RFC 8985 7.2: restart the PTO after new data */
@@ -167,15 +169,41 @@ static bool is_dupack(const tou_conn_t *c, const tou_segment_t *seg) {
          ((uint32_t)seg->window << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max;
 }
 
+/* What one ACK (or the reordering timer) changed, for PRR. */
+typedef struct prr_input {
+  uint64_t recover_fs;     /* RFC 9937 6.1 RecoverFS, should a phase begin */
+  uint64_t delivered_data; /* RFC 9937 DeliveredData */
+  bool safe_ack;           /* SND.UNA advanced and no further loss indicated */
+} prr_input_t;
+
 static void congestion_response(tou_conn_t *c, uint64_t now, const tou_rack_ack_t *ra,
-                                uint32_t prior_in_flight) {
-  tou_cc_t *cc = &c->rec.cc;
-  if (ra->recovery_exit) tou_cc_on_recovery_exit(cc, now);
-  if (ra->congestion_event) tou_cc_on_congestion_event(cc, now, prior_in_flight);
+                                uint32_t prior_in_flight, const prr_input_t *pi) {
+  conn_rec_t *r = &c->rec;
+  tou_cc_t *cc = &r->cc;
+  if (ra->recovery_exit) {
+    tou_prr_stop(&r->prr);
+    tou_cc_on_recovery_exit(cc, now);
+  }
+  if (ra->congestion_event) {
+    tou_cc_on_congestion_event(cc, now, prior_in_flight);
+    tou_prr_start(&r->prr, cc->ssthresh, c->snd_mss, pi->recover_fs);
+  }
   if (ra->tlp_loss_repaired) {
     tou_cc_on_congestion_event(cc, now, prior_in_flight);
     tou_cc_on_recovery_exit(cc, now);
   }
+  /* RFC 9937: during fast recovery cwnd is pipe + sndcnt after each ACK. */
+  if (r->prr.active && cc->in_recovery) {
+    uint64_t cwnd = tou_prr_on_ack(&r->prr, pi->delivered_data, tou_sb_in_flight(&r->sb),
+                                   pi->safe_ack, cc->cwnd);
+    tou_cc_set_cwnd(cc, cwnd);
+  }
+}
+
+/* Bytes the peer holds above SND.UNA by the scoreboard's account: SACKed,
+ * or credited by duplicate ACKs without SACK. */
+static uint64_t held_above_una(const tou_scoreboard_t *sb) {
+  return sb->sacked_bytes + sb->reno_sacked;
 }
 
 void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
@@ -188,6 +216,8 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     nblocks = seg->opts.sack_count;
   }
   bool dup = !c->sack_ok && is_dupack(c, seg);
+  uint64_t outstanding_before = r->sb.outstanding, held_before = held_above_una(&r->sb);
+  uint64_t delivered_before = r->sb.delivered + r->sb.reno_sacked;
   tou_sb_ack_t a;
   if (tou_sb_on_ack(&r->sb, seg->ack, blocks, nblocks, tou_rtt_min(&c->rtt), now, &a) != TOU_OK)
     return;
@@ -205,14 +235,23 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
 
   tou_rack_ack_t ra;
   tou_rack_on_ack(&r->rack, &r->sb, &a, dup, srtt, min_rtt, now, &ra);
-  congestion_response(c, now, &ra, a.prior_in_flight);
+  /* RFC 9937: RecoverFS excludes what was SACKed before recovery began (it
+   * will not be delivered again); DeliveredData is the change in SND.UNA
+   * plus the change in SACKed bytes (a duplicate ACK's credit without SACK,
+   * RFC 6675), which is the scoreboard's delivered count. */
+  uint64_t delivered_after = r->sb.delivered + r->sb.reno_sacked;
+  prr_input_t pi = {
+      .recover_fs = outstanding_before > held_before ? outstanding_before - held_before : 0,
+      .delivered_data = delivered_after > delivered_before ? delivered_after - delivered_before : 0,
+      .safe_ack = a.newly_acked > 0 && ra.newly_lost == 0};
+  congestion_response(c, now, &ra, a.prior_in_flight, &pi);
   tou_cc_ack_t ca = {.now = now, .acked = a.newly_acked + a.newly_sacked,
                      .prior_in_flight = a.prior_in_flight, .rtt_us = a.has_rtt ? a.rtt_us : 0,
                      .srtt_us = srtt, .min_rtt_us = min_rtt, .backlogged = backlogged(c),
                      .delivered = r->sb.delivered};
   tou_cc_on_ack(&r->cc, &ca);
   mirror_cwnd(c);
-  tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, srtt), now);
+  tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for_flight(&r->cc, srtt, r->sb.outstanding), now);
 
   if (a.newly_acked) r->rtos = 0;
   r->reo_at = r->rack.reo_deadline;
@@ -239,6 +278,7 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
     /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
     tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
   }
+  tou_prr_stop(&r->prr); /* the RTO's slow start replaces fast recovery */
   tou_rack_on_rto(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt), now);
   r->rto_rtx_owed = true;
   r->tlp_new_owed = r->tlp_rtx_owed = false;
@@ -279,7 +319,8 @@ void conn_rec_on_timer(tou_conn_t *c, uint64_t now) {
     tou_rack_ack_t ra;
     tou_rack_on_reorder_timer(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt),
                               now, &ra);
-    congestion_response(c, now, &ra, prior);
+    prr_input_t pi = {.recover_fs = r->sb.outstanding - held_above_una(&r->sb)};
+    congestion_response(c, now, &ra, prior, &pi);
     mirror_cwnd(c);
     r->reo_at = r->rack.reo_deadline;
     if (ra.newly_lost) {

@@ -22,6 +22,7 @@
 #include "cc.h"
 #include "core.h"
 #include "pacer.h"
+#include "prr.h"
 #include "rack.h"
 #include "scoreboard.h"
 
@@ -31,6 +32,7 @@ typedef struct conn_rec {
   tou_pacer_t pacer;
   tou_scoreboard_t sb;
   tou_rack_t rack;
+  tou_prr_t prr;        /* how much fast recovery sends (RFC 9937) */
   uint64_t reo_at;      /* RACK reordering timer */
   uint64_t pto_at;      /* tail loss probe */
   uint64_t pace_at;     /* pacing released the next segment */
