@@ -366,6 +366,13 @@ void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint
   ep_reap(ep);
 }
 
+tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const uint8_t *data,
+                            size_t len) {
+  uint32_t cid = tou_wire_peek_dst_cid(data, len);
+  tou_conn_t *c = cid != 0 ? ep_find_cid(ep, cid) : NULL;
+  return c != NULL && tou_addr_equal(&c->peer, from) ? c : NULL;
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 static int output_reply(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap) {

@@ -301,6 +301,29 @@ static void events_are_coalesced_per_connection(void **state) {
   pair_free(&p);
 }
 
+/* The demultiplexing hint names the connection tou_ep_input() would feed,
+ * and nothing for a SYN, another source or an unknown cid. */
+static void conn_for_names_the_receiving_connection(void **state) {
+  (void)state;
+  pair_t p;
+  pair_init(&p, 5 * MS);
+  p.cfg[0].nodelay = true;
+  pair_start(&p);
+  tou_conn_t *a, *b;
+  pair_connect(&p, &a, &b);
+  pair_run(&p, 50 * MS);
+  tou_addr_t to;
+  uint8_t buf[1600];
+  tou_conn_send(a, p.now, (const uint8_t *)"x", 1);
+  int len = tou_ep_output(p.ep[0], p.now, &to, buf, sizeof buf);
+  assert_true(len > 0);
+  assert_ptr_equal(tou_ep_conn_for(p.ep[1], &p.addr[0], buf, (size_t)len), b);
+  assert_null(tou_ep_conn_for(p.ep[1], &p.addr[1], buf, (size_t)len)); /* wrong source */
+  assert_null(tou_ep_conn_for(p.ep[0], &p.addr[0], buf, (size_t)len)); /* not its cid */
+  assert_null(tou_ep_conn_for(p.ep[1], &p.addr[0], buf, 10));
+  pair_free(&p);
+}
+
 /* Five hundred connections at once: tables, timer heap and TIME_WAIT
  * records at scale; everything returns to empty. */
 static void many_connections(void **state) {
@@ -370,6 +393,7 @@ int main(void) {
       cmocka_unit_test(state_names),
       cmocka_unit_test(events_are_coalesced_per_connection),
       cmocka_unit_test(many_connections),
+      cmocka_unit_test(conn_for_names_the_receiving_connection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
