@@ -40,8 +40,13 @@ static bool go_silent(link_probe_t *p, uint64_t now, const link_probe_cfg_t *cfg
 }
 
 /* Proof that both directions work (an ANSWER to our ASK, a CONFIRM of our
- * ANSWER): the first one after silence brings the link back. */
+ * ANSWER, an ACK of data sent after the silence began): the first one after
+ * silence brings the link back. It also settles every exchange still open,
+ * ours or the peer's: a missing ANSWER or CONFIRM there is older news than
+ * this proof and must not time out into SILENT (a late one is still
+ * accepted: the nonces stay). */
 static bool both_ways(link_probe_t *p, uint64_t now) {
+  p->ask_out = p->ask_due = p->answer_out = false;
   p->inbound = p->outbound = TOU_PATH_WORKS;
   p->retry_at = TOU_NEVER;
   p->recheck = false;
@@ -88,12 +93,7 @@ bool link_probe_acked(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_
   if (p->state != TOU_LS_SILENT) return false;
   /* Data sent after the silence began reached the peer and its ACK reached
    * us: both directions work now. */
-  if (after_silence) {
-    /* Settled: an exchange still in flight must not time out into SILENT
-     * again (its late ANSWER or CONFIRM is still accepted). */
-    p->ask_out = p->ask_due = p->answer_out = false;
-    return both_ways(p, now);
-  }
+  if (after_silence) return both_ways(p, now);
   /* Older data acknowledged: the peer heard us at some point; ask. */
   if (p->outbound != TOU_PATH_WORKS) evidence(p, rng, now, cfg);
   return false;

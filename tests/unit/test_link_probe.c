@@ -271,6 +271,49 @@ static void acks_are_evidence(void **state) {
   assert_false(link_probe_due(&d.a));
 }
 
+/* Both sides ask at once. B answers A's ASK and A's CONFIRM is lost; then
+ * A answers B's ASK: B is proven to hear and be heard after its ANSWER
+ * went out, so that ANSWER's missing CONFIRM must not make B SILENT when
+ * its deadline passes (it did: a link just proven good reported "not
+ * heard"). Likewise a CONFIRM of B's ANSWER settles B's own open ASK. */
+static void proof_settles_open_exchanges(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  assert_true(link_probe_start(&d.a, &d.rng, 0, &cfg));
+  tou_options_t ask_a = take(&d.a, 0);
+  link_probe_input(&d.b, &d.rng, 10 * MS, &cfg, &ask_a);
+  tou_options_t ans_b = take(&d.b, 10 * MS);
+  assert_false(link_probe_input(&d.a, &d.rng, 20 * MS, &cfg, &ans_b));
+  take(&d.a, 20 * MS); /* A's CONFIRM, lost */
+  assert_true(link_probe_start(&d.b, &d.rng, 1 * SEC, &cfg));
+  tou_options_t ask_b = take(&d.b, 1 * SEC);
+  link_probe_input(&d.a, &d.rng, 1 * SEC + 10 * MS, &cfg, &ask_b);
+  tou_options_t ans_a = take(&d.a, 1 * SEC + 10 * MS);
+  assert_false(link_probe_input(&d.b, &d.rng, 1 * SEC + 20 * MS, &cfg, &ans_a));
+  assert_int_equal(take(&d.b, 1 * SEC + 20 * MS).probe_phase, TOU_PROBE_CONFIRM);
+  assert_int_equal(link_probe_deadline(&d.b), TOU_NEVER);
+  assert_false(link_probe_on_timer(&d.b, &d.rng, 10 * MS + cfg.timeout, &cfg));
+  assert_int_equal(d.b.state, TOU_LS_HEARD);
+  assert_int_equal(d.b.outbound, TOU_PATH_WORKS);
+
+  /* The other order: B's ASK is out when the CONFIRM of its ANSWER comes. */
+  duo_init(&d);
+  assert_true(link_probe_start(&d.a, &d.rng, 0, &cfg));
+  ask_a = take(&d.a, 0);
+  link_probe_input(&d.b, &d.rng, 10 * MS, &cfg, &ask_a);
+  ans_b = take(&d.b, 10 * MS);
+  assert_true(link_probe_start(&d.b, &d.rng, 10 * MS, &cfg));
+  take(&d.b, 10 * MS); /* B's ASK, lost */
+  link_probe_input(&d.a, &d.rng, 20 * MS, &cfg, &ans_b);
+  tou_options_t conf_a = take(&d.a, 20 * MS);
+  link_probe_input(&d.b, &d.rng, 30 * MS, &cfg, &conf_a);
+  assert_int_equal(link_probe_deadline(&d.b), TOU_NEVER);
+  assert_false(link_probe_due(&d.b)); /* no repeat of the settled ASK */
+  assert_false(link_probe_on_timer(&d.b, &d.rng, 10 * MS + cfg.timeout, &cfg));
+  assert_int_equal(d.b.state, TOU_LS_HEARD);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_exchange),
@@ -280,6 +323,7 @@ int main(void) {
       cmocka_unit_test(hearing_again_asks_at_once),
       cmocka_unit_test(lost_confirm_asks_again),
       cmocka_unit_test(acks_are_evidence),
+      cmocka_unit_test(proof_settles_open_exchanges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
