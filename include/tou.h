@@ -55,8 +55,10 @@ typedef struct tou_shutdown_s tou_shutdown_t;
  * 0, or a negative UV_E* code if the endpoint failed. */
 typedef void (*tou_connection_cb)(tou_endpoint_t *endpoint, int status);
 /* Connect finished: 0, UV_ECONNREFUSED (the peer has a tou endpoint but is
- * not listening), UV_ETIMEDOUT (no answer after the SYN retries),
- * UV_ECANCELED (the stream was closed first), or another UV_E* code. */
+ * not listening), UV_EPROTONOSUPPORT (the peer's endpoint answered with a
+ * version reject: it does not speak this protocol version), UV_ETIMEDOUT
+ * (no answer after the SYN retries), UV_ECANCELED (the stream was closed
+ * first), or another UV_E* code. */
 typedef void (*tou_connect_cb)(tou_connect_t *req, int status);
 /* Same contract as uv_alloc_cb: fill *buf with memory for the next read.
  * It may run while datagrams are being received (the payload is then copied
@@ -436,8 +438,11 @@ TOU_EXTERN int tou_stream_nodelay(tou_stream_t *stream, int enable);
  * unanswered. UV_ENOTCONN before the stream is connected. */
 TOU_EXTERN int tou_stream_keepalive(tou_stream_t *stream, int enable, unsigned delay_s);
 /* RFC 5482 user timeout: fail the connection (UV_ETIMEDOUT) when sent data
- * stays unacknowledged for timeout_ms; 0 disables. UV_ENOTCONN before the
- * stream is connected. */
+ * stays unacknowledged for timeout_ms, however many retransmissions that
+ * takes (it replaces the data_retries limit); 0 disables. The value is
+ * announced to the peer (RFC 5482 User Timeout Option), which may adopt it,
+ * and from then on announcements of the peer no longer change this
+ * stream's timeout. UV_ENOTCONN before the stream is connected. */
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms);
 /* Link probing ("can you hear me?"), on by default with the endpoint's
  * link_probe_* options: for this stream, probe after idle_ms of silence while
