@@ -103,7 +103,10 @@ static unsigned build_messages(struct tou_endpoint_impl *impl, unsigned from, un
 static unsigned send_direct(struct tou_endpoint_impl *impl, unsigned n) {
   struct tou_send_batch *b = &impl->batch;
   uv_os_fd_t fd;
-  if (uv_fileno((uv_handle_t *)&impl->udp, &fd) != 0) return 0;
+  if (uv_fileno((uv_handle_t *)&impl->udp, &fd) != 0) {
+    impl->stats.send_errors += n; /* no socket (closing): not a full buffer */
+    return n;
+  }
   unsigned done = 0;
   while (done < n) {
     unsigned ng = build_messages(impl, done, n), k = 0;
