@@ -55,8 +55,10 @@ typedef struct tou_shutdown_s tou_shutdown_t;
  * 0, or a negative UV_E* code if the endpoint failed. */
 typedef void (*tou_connection_cb)(tou_endpoint_t *endpoint, int status);
 /* Connect finished: 0, UV_ECONNREFUSED (the peer has a tou endpoint but is
- * not listening), UV_ETIMEDOUT (no answer after the SYN retries),
- * UV_ECANCELED (the stream was closed first), or another UV_E* code. */
+ * not listening), UV_EPROTONOSUPPORT (the peer's endpoint answered with a
+ * version reject: it does not speak this protocol version), UV_ETIMEDOUT
+ * (no answer after the SYN retries), UV_ECANCELED (the stream was closed
+ * first), or another UV_E* code. */
 typedef void (*tou_connect_cb)(tou_connect_t *req, int status);
 /* Same contract as uv_alloc_cb: fill *buf with memory for the next read.
  * It may run while datagrams are being received (the payload is then copied

@@ -143,6 +143,10 @@ void conn_start_active(tou_conn_t *c, uint64_t now);
 void conn_start_passive(tou_conn_t *c, uint64_t now, const tou_segment_t *syn);
 void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg);
 void conn_syn_rcvd_retransmitted_syn(tou_conn_t *c, const tou_segment_t *seg);
+/* A version reject already matched to this SYN-SENT connection by the
+ * endpoint (cids and address, PROTOCOL.md 6). Returns true when it ended
+ * the connect, false when the reject is ignored. */
+bool conn_syn_sent_version_reject(tou_conn_t *c, uint64_t now, const tou_version_reject_t *vr);
 bool conn_established(tou_conn_t *c, uint64_t now);
 void conn_set_options(tou_conn_t *c, tou_options_t *o, uint64_t now, bool syn);
 /* Payload bytes a segment carrying options o may hold: SND.MSS minus the

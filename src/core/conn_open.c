@@ -148,6 +148,21 @@ void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) 
   conn_want_output(c);
 }
 
+/* PROTOCOL.md 6: the peer's endpoint does not speak our version. We speak
+ * only version 1, so there is nothing to retry with: the connect fails at
+ * once, as a TCP connect fails on an ICMP "protocol unreachable" in
+ * SYN-SENT (RFC 1122 4.2.3.9 counts it a hard error that aborts the
+ * connection; Linux does so). A reject listing our own version is not
+ * about this SYN (a conforming endpoint rejects only versions it lacks):
+ * ignored, the SYN keeps being retransmitted. */
+bool conn_syn_sent_version_reject(tou_conn_t *c, uint64_t now, const tou_version_reject_t *vr) {
+  if (c->state != TOU_SYN_SENT) return false;
+  for (unsigned i = 0; i < vr->version_count; i++)
+    if (vr->versions[i] == TOU_WIRE_VERSION) return false;
+  conn_finish(c, now, TOU_ERR_VERSION);
+  return true;
+}
+
 /* A SYN in SYN-RECEIVED that repeats the one we answered: our SYN-ACK was
  * lost, send it again. */
 void conn_syn_rcvd_retransmitted_syn(tou_conn_t *c, const tou_segment_t *seg) {

@@ -171,6 +171,14 @@ void tou_ep_free(tou_ep_t *ep);
 void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint8_t *data,
                   size_t len);
 
+/* The connection tou_ep_input() would hand this datagram from `from` to,
+ * found without processing it (nothing checked but the header's version,
+ * length and connection ids); NULL when none. The binding uses it to
+ * finish what it owes one connection's application before another's
+ * datagram is processed (tou_deliver_fn). */
+tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const uint8_t *data,
+                            size_t len);
+
 /* Writes the next datagram to send into buf and its destination into *to.
  * Returns its length, 0 when nothing is due now, or a negative error. Call
  * until it returns 0 after every input, timer and application call. */

@@ -313,11 +313,40 @@ static void dispatch_opening_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *f
   }
 }
 
+/* A version reject (PROTOCOL.md 6) counts only for a connection we are
+ * opening that it names exactly: SYN-SENT with no answer yet (so no peer cid
+ * known, and the reject's source cid is the 0 our SYN carried), our own cid
+ * as its destination, from the address we sent the SYN to. The CRC does not
+ * authenticate; the 32 random bits of our cid (and the address) are what a
+ * blind attacker would have to guess, as many as TCP's SEG.ACK = ISS+1 test
+ * on a RST in SYN-SENT. Anything else is dropped, never answered. */
+static void version_reject_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
+                                 const uint8_t *data, size_t len) {
+  tou_version_reject_t vr;
+  int rc = tou_wire_decode_version_reject(data, len, &vr);
+  if (rc < 0) {
+    drop(ep, now, from, NULL, rc);
+    return;
+  }
+  tou_conn_t *c = vr.dst_cid != 0 ? ep_find_cid(ep, vr.dst_cid) : NULL;
+  if (c == NULL || c->state != TOU_SYN_SENT || c->remote_cid != 0 || vr.src_cid != 0 ||
+      !tou_addr_equal(&c->peer, from) || !conn_syn_sent_version_reject(c, now, &vr)) {
+    drop(ep, now, from, NULL, TOU_ERR_BAD_VERSION);
+    return;
+  }
+  ep_timer_update(ep, c);
+  ep_reap(ep);
+}
+
 void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint8_t *data,
                   size_t len) {
   ep->stats.datagrams_in++;
   tou_segment_t seg;
   int rc = tou_wire_decode(data, len, &seg);
+  if (rc == TOU_ERR_BAD_VERSION && data[0] == 0) {
+    version_reject_input(ep, now, from, data, len);
+    return;
+  }
   if (rc < 0) {
     drop(ep, now, from, NULL, rc);
     if (rc == TOU_ERR_BAD_VERSION) {
@@ -332,6 +361,13 @@ void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint
   else
     dispatch_opening_syn(ep, now, from, &seg);
   ep_reap(ep);
+}
+
+tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const uint8_t *data,
+                            size_t len) {
+  uint32_t cid = tou_wire_peek_dst_cid(data, len);
+  tou_conn_t *c = cid != 0 ? ep_find_cid(ep, cid) : NULL;
+  return c != NULL && tou_addr_equal(&c->peer, from) ? c : NULL;
 }
 
 /* ---- output ------------------------------------------------------------- */

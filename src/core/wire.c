@@ -335,6 +335,11 @@ int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
  * checksum is verified before any option is interpreted, so a corrupted but
  * well-framed datagram is always reported as TOU_ERR_BAD_CHECKSUM, and only
  * authentic (uncorrupted) option bytes can produce TOU_ERR_BAD_OPTION. */
+uint32_t tou_wire_peek_dst_cid(const uint8_t *data, size_t len) {
+  if (data == NULL || len < TOU_WIRE_HEADER_LEN || data[OFF_VERSION] != TOU_WIRE_VERSION) return 0;
+  return get32(data + OFF_DST_CID);
+}
+
 int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg) {
   if (seg == NULL || (data == NULL && len > 0)) return TOU_ERR_INVAL;
   if (len < 1) return TOU_ERR_TRUNCATED;

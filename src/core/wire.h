@@ -114,6 +114,11 @@ int tou_wire_encode_head_split(const tou_segment_t *seg, size_t first_len, const
  * data), or a negative TOU_ERR_* naming the malformation. */
 int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg);
 
+/* The destination cid of what looks like one of our segments, without
+ * checking it (no checksum, no options); 0 when too short or another
+ * version. A hint for demultiplexing ahead of tou_wire_decode(). */
+uint32_t tou_wire_peek_dst_cid(const uint8_t *data, size_t len);
+
 /* Parses an options area (as found between the fixed header and the payload).
  * Unknown kinds are skipped by their length. */
 int tou_wire_parse_options(const uint8_t *data, size_t len, tou_options_t *opts);

@@ -90,6 +90,14 @@ void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *
                 const uint8_t *data, size_t len) {
   impl->stats.datagrams_received++;
   impl->stats.bytes_received += (uint64_t)len;
+  if (impl->held_stream) {
+    /* Another stream's datagram: the held buffer gets its read_cb first,
+     * so that stream's payload too can go straight into its application
+     * buffer (one stream holds a buffer at a time, see stream.c). */
+    tou_conn_t *c = tou_ep_conn_for(impl->core, from, data, len);
+    if (c && tou_conn_user(c) && tou_conn_user(c) != impl->held_stream)
+      tou__stream_flush_held(impl, false);
+  }
   tou_ep_input(impl->core, now, from, data, len);
   impl->input_dirty = true;
   tou__stream_flush_held(impl, true);

@@ -28,6 +28,9 @@
  * Segments:
  *   > FLAGS [field=V ...] [<options>]   the endpoint must send this next
  *   < FLAGS [field=V ...] [<options>]   the peer sends this now
+ *   < version-reject [dcid=V] [scid=V] [versions=A,B]   the peer's endpoint
+ *                                rejects our version (PROTOCOL.md 6); default
+ *                                the endpoint's cid, 0, version 2
  *   FLAGS: S F R P U, and "." for ACK ("S.", "F.", "R.", ".").
  *   fields: seq ack win len dcid scid urg; V is a number or "*" (any).
  *   seq/ack are RELATIVE, as in packetdrill: the endpoint's ISN is learned
@@ -375,8 +378,29 @@ static uint32_t field_or(const script_field_t *f, uint32_t base, uint32_t dflt) 
   return f->set && !f->any ? base + (uint32_t)f->v : dflt;
 }
 
+/* A version-reject datagram (PROTOCOL.md 6), built by hand: the core only
+ * encodes rejects listing its own version. */
+static bool run_in_vreject(driver_t *d, const script_pkt_t *p) {
+  uint8_t buf[TOU_WIRE_VREJECT_HEADER_LEN + 8] = {0};
+  uint32_t dcid = p->dcid.set && !p->dcid.any ? (uint32_t)p->dcid.v : d->ep_cid;
+  uint32_t scid = p->scid.set && !p->scid.any ? (uint32_t)p->scid.v : 0;
+  buf[1] = (uint8_t)p->vr_count;
+  for (int i = 0; i < 4; i++) {
+    buf[4 + i] = (uint8_t)(dcid >> (24 - 8 * i));
+    buf[8 + i] = (uint8_t)(scid >> (24 - 8 * i));
+  }
+  memcpy(buf + TOU_WIRE_VREJECT_HEADER_LEN, p->vr_versions, p->vr_count);
+  size_t n = TOU_WIRE_VREJECT_HEADER_LEN + p->vr_count;
+  uint32_t crc = tou_crc32c(0, buf, n);
+  for (int i = 0; i < 4; i++) buf[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+  tou_ep_input(d->ep, d->now, &d->peer, buf, n);
+  drain(d);
+  return !d->failed;
+}
+
 static bool run_in(driver_t *d, const script_line_t *l) {
   const script_pkt_t *p = &l->pkt;
+  if (p->vreject) return run_in_vreject(d, p);
   tou_segment_t s;
   memset(&s, 0, sizeof s);
   static uint8_t payload[65536];

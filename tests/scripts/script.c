@@ -165,6 +165,39 @@ static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
   return fail(p, "unknown option '%s'", name);
 }
 
+/* "version-reject [dcid=V] [scid=V] [versions=A,B,...]" (default: the
+ * endpoint's cid, 0, and version 2). */
+static bool parse_vreject(parser_t *p, char *s, script_pkt_t *pkt) {
+  pkt->vreject = true;
+  pkt->vr_count = 1;
+  pkt->vr_versions[0] = 2;
+  char *w;
+  while ((w = word(&s)) != NULL) {
+    char *eq = strchr(w, '=');
+    if (!eq) return fail(p, "expected name=value, got '%s'", w);
+    *eq = '\0';
+    char *v = eq + 1;
+    if (strcmp(w, "dcid") == 0) {
+      if (!parse_field(p, w, v, &pkt->dcid)) return false;
+    } else if (strcmp(w, "scid") == 0) {
+      if (!parse_field(p, w, v, &pkt->scid)) return false;
+    } else if (strcmp(w, "versions") == 0) {
+      pkt->vr_count = 0;
+      char *save = NULL;
+      for (char *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int64_t x;
+        if (!parse_int(t, &x) || x > 255 || pkt->vr_count == 8)
+          return fail(p, "bad version list '%s'", v);
+        pkt->vr_versions[pkt->vr_count++] = (uint8_t)x;
+      }
+      if (pkt->vr_count == 0) return fail(p, "empty version list");
+    } else {
+      return fail(p, "unknown field '%s' (dcid scid versions)", w);
+    }
+  }
+  return true;
+}
+
 static bool parse_pkt(parser_t *p, char *s, script_pkt_t *pkt) {
   memset(pkt, 0, sizeof *pkt);
   char *opts = strchr(s, '<');
@@ -180,6 +213,7 @@ static bool parse_pkt(parser_t *p, char *s, script_pkt_t *pkt) {
   }
   char *w = word(&s);
   if (!w) return fail(p, "segment line needs flags");
+  if (strcmp(w, "version-reject") == 0) return parse_vreject(p, s, pkt);
   if (!parse_flags(p, w, &pkt->flags)) return false;
   while ((w = word(&s)) != NULL) {
     char *eq = strchr(w, '=');

@@ -28,6 +28,11 @@ typedef struct script_pkt {
   script_field_t sack_left[4], sack_right[4];
   script_field_t probe_phase, probe_nonce, probe_echo;
   bool probe_echo_last; /* "echo last": the last nonce the endpoint sent */
+  /* "< version-reject [dcid=V] [scid=V] [versions=A,B,...]": a version-0
+   * datagram (PROTOCOL.md 6) instead of a segment. */
+  bool vreject;
+  unsigned vr_count;
+  uint8_t vr_versions[8];
 } script_pkt_t;
 
 typedef enum script_kind {

@@ -775,8 +775,26 @@ static void version_reject_malformed(void **state) {
   assert_int_equal(tou_wire_decode_version_reject(out, (size_t)n, &vr), TOU_OK);
 }
 
+/* The demultiplexing hint agrees with the decoder on every example, and
+ * says 0 for what is not one of our headers. */
+static void peek_dst_cid(void **state) {
+  (void)state;
+  for (size_t i = 0; i < N_EXAMPLES; i++) {
+    tou_segment_t seg;
+    assert_int_equal(tou_wire_decode(examples[i].bytes, examples[i].len, &seg), TOU_OK);
+    assert_int_equal(tou_wire_peek_dst_cid(examples[i].bytes, examples[i].len), seg.dst_cid);
+    assert_int_equal(tou_wire_peek_dst_cid(examples[i].bytes, TOU_WIRE_HEADER_LEN - 1), 0);
+  }
+  uint8_t other[sizeof ex_data];
+  memcpy(other, ex_data, sizeof other);
+  other[0] = 2;
+  assert_int_equal(tou_wire_peek_dst_cid(other, sizeof other), 0);
+  assert_int_equal(tou_wire_peek_dst_cid(NULL, 0), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(peek_dst_cid),
       cmocka_unit_test(protocol_examples_decode),
       cmocka_unit_test(protocol_examples_encode),
       cmocka_unit_test(protocol_example_layout),
