@@ -437,8 +437,11 @@ TOU_EXTERN int tou_stream_nodelay(tou_stream_t *stream, int enable);
  * unanswered. UV_ENOTCONN before the stream is connected. */
 TOU_EXTERN int tou_stream_keepalive(tou_stream_t *stream, int enable, unsigned delay_s);
 /* RFC 5482 user timeout: fail the connection (UV_ETIMEDOUT) when sent data
- * stays unacknowledged for timeout_ms; 0 disables. UV_ENOTCONN before the
- * stream is connected. */
+ * stays unacknowledged for timeout_ms, however many retransmissions that
+ * takes (it replaces the data_retries limit); 0 disables. The value is
+ * announced to the peer (RFC 5482 User Timeout Option), which may adopt it,
+ * and from then on announcements of the peer no longer change this
+ * stream's timeout. UV_ENOTCONN before the stream is connected. */
 TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms);
 /* Link probing ("can you hear me?"), on by default with the endpoint's
  * link_probe_* options: for this stream, probe after idle_ms of silence while

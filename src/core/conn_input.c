@@ -385,6 +385,7 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   if (!(seg->flags & TOU_ACK)) return;
   if (!ack_input(c, now, seg)) return;
   conn_ts_update_recent(c, now, seg);
+  conn_uto_input(c, seg); /* RFC 5482: only from acceptable segments */
   conn_urgent_input(c, seg); /* sixth: the URG bit */
   size_t direct = data_input(c, now, seg);
   if (c->state == TOU_CLOSED) return;

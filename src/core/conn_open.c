@@ -34,6 +34,7 @@ static void syn_options(const tou_conn_t *c, tou_options_t *o, uint64_t now) {
 
 void conn_set_options(tou_conn_t *c, tou_options_t *o, uint64_t now, bool syn) {
   memset(o, 0, sizeof *o);
+  conn_uto_option(c, o); /* RFC 5482 */
   if (syn) {
     syn_options(c, o, now);
     return;
@@ -71,6 +72,7 @@ static void take_peer_syn(tou_conn_t *c, const tou_segment_t *syn) {
   c->snd_wl1 = syn->seq;
   c->snd_wl2 = syn->ack;
   negotiate(c, &syn->opts);
+  conn_uto_input(c, syn);
 }
 
 void conn_start_active(tou_conn_t *c, uint64_t now) {

@@ -33,6 +33,7 @@ size_t conn_data_payload_budget(const tou_conn_t *c) {
   if (c->ts_ok) o.present |= TOU_OPT_TIMESTAMP;
   if (c->sack_ok) o.sack_count = (uint8_t)conn_rec_sack_bound(c);
   if (o.sack_count) o.present |= TOU_OPT_SACK;
+  if (c->live.uto_pending) o.present |= TOU_OPT_UTO; /* RFC 5482, after a change */
   return conn_payload_budget(c, &o);
 }
 
@@ -162,6 +163,13 @@ static bool fit_retransmit(tou_conn_t *c, tou_segment_t *seg, tou_seq_t seq, uin
   size_t n = *len - (fin ? 1 : 0);
   size_t budget = conn_payload_budget(c, &seg->opts);
   if (n <= budget) return true;
+  if (seg->opts.present & TOU_OPT_UTO) {
+    /* The user-timeout announcement (RFC 5482) rides on a later segment
+     * rather than splitting this one. */
+    seg->opts.present &= ~(uint32_t)TOU_OPT_UTO;
+    budget = conn_payload_budget(c, &seg->opts);
+    if (n <= budget) return true;
+  }
   if (budget > 0 && conn_rec_split(c, seq, (uint32_t)budget)) {
     *len = (uint32_t)budget;
     return true;
@@ -237,6 +245,7 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, size_t p
   }
   if (sent) {
     c->stats.segs_sent++;
+    conn_uto_on_sent(c, seg);
   } else if (conn_synchronized(c)) {
     arm_persist_if_stalled(c, now);
   }

@@ -144,7 +144,13 @@ typedef struct tou_config {
   uint64_t keepalive_intvl_us; /* between unanswered probes (TCP_KEEPINTVL); 75 s */
   unsigned keepalive_cnt;      /* unanswered probes that end the connection (TCP_KEEPCNT); 9 */
   uint64_t user_timeout_us;    /* RFC 5482: data unacknowledged this long ends the
-                                * connection with TOU_ERR_TIMEDOUT; 0 (default): off */
+                                * connection with TOU_ERR_TIMEDOUT (and replaces
+                                * data_retries); announced to the peer in the SYN or
+                                * SYN-ACK (UTO option); 0 (default): off */
+  bool user_timeout_accept;    /* RFC 5482 3.1 "ENABLED": adopt the peer's announced
+                                * timeout, min(max, max(ours, peer's, min)); default off */
+  uint64_t user_timeout_min_us; /* L_LIMIT for an adopted timeout; default 100 s */
+  uint64_t user_timeout_max_us; /* U_LIMIT for an adopted timeout; default 3600 s */
   uint64_t link_probe_idle_us; /* nothing heard this long while expecting an answer starts
                                 * a link probe; 0 (default): only tou_conn_probe_now() */
   uint64_t link_probe_timeout_us; /* no answer this long: link silent; default 5 s */
@@ -414,6 +420,8 @@ typedef struct tou_link_info {
   uint64_t asks_sent, answers_sent, confirms_sent; /* probe segments by phase */
   uint64_t exchanges;  /* probes of ours answered (each a complete round trip) */
   uint64_t keepalives_sent;
+  uint64_t user_timeout_us;      /* the user timeout in force (0: none) */
+  uint64_t peer_user_timeout_us; /* the peer's last RFC 5482 announcement (0: none) */
 } tou_link_info_t;
 
 /* Fills *info; TOU_EV_LINK is raised whenever info.state changes. */

@@ -62,6 +62,8 @@ void tou_config_default(tou_config_t *cfg) {
   cfg->link_probe_timeout_us = 5000000;
   cfg->link_probe_retry_us = 60000000;
   cfg->link_probe_min_gap_us = 1000000;
+  cfg->user_timeout_min_us = 100000000ull;  /* RFC 1122 4.2.3.5: R2 >= 100 s for data */
+  cfg->user_timeout_max_us = 3600000000ull;
 }
 
 static bool config_valid(const tou_config_t *c) {
@@ -69,6 +71,7 @@ static bool config_valid(const tou_config_t *c) {
          c->recv_buffer <= MAX_RECV_BUFFER && c->initial_rto_us > 0 && c->min_rto_us > 0 &&
          c->max_rto_us >= c->min_rto_us && c->max_connections > 0 &&
          c->delack_us < 500000 && /* RFC 9293 3.8.6.3: MUST be less than 0.5 s */
+         (!c->user_timeout_accept || c->user_timeout_min_us <= c->user_timeout_max_us) &&
          (c->allocator.alloc == NULL || c->allocator.free != NULL) &&
          tou_cc_find(c->cc_algorithm) != NULL;
 }

@@ -38,6 +38,7 @@ enum {
   TOU_OPT_SACK = 1u << 3,
   TOU_OPT_TIMESTAMP = 1u << 4,
   TOU_OPT_PROBE = 1u << 5,
+  TOU_OPT_UTO = 1u << 6,
 };
 
 /* Option kinds on the wire. */
@@ -49,6 +50,7 @@ enum {
   TOU_OPTK_SACK_PERM = 4,
   TOU_OPTK_SACK = 5,
   TOU_OPTK_TIMESTAMP = 8,
+  TOU_OPTK_UTO = 28, /* RFC 5482's kind */
   TOU_OPTK_PROBE = 30,
 };
 
@@ -72,7 +74,17 @@ typedef struct tou_options {
   uint8_t probe_phase;
   uint64_t probe_nonce;
   uint64_t probe_echo;
+  uint16_t uto; /* RFC 5482 user timeout: TOU_UTO_MINUTES (G bit) | 15-bit value */
 } tou_options_t;
+
+/* The UTO option's granularity bit (RFC 5482 3): set, the value counts
+ * minutes; clear, seconds. */
+#define TOU_UTO_MINUTES 0x8000u
+/* Microseconds a UTO field announces. */
+uint64_t tou_wire_uto_us(uint16_t uto);
+/* The UTO field announcing at least us (rounded up to a second; in minutes
+ * when that does not fit 15 bits, at most 32767 minutes); us > 0. */
+uint16_t tou_wire_uto_field(uint64_t us);
 
 typedef struct tou_segment {
   uint8_t flags;    /* TOU_FIN | TOU_SYN | ... */

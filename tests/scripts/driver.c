@@ -12,7 +12,8 @@
  *                                syncookies syn_flood_rate syn_flood_quiet
  *                                syncookie_lifetime keepalive keepalive_idle
  *                                keepalive_intvl keepalive_cnt user_timeout
- *                                link_probe_idle link_probe_timeout
+ *                                user_timeout_accept user_timeout_min
+ *                                user_timeout_max link_probe_idle link_probe_timeout
  *                                link_probe_retry link_probe_min_gap,
  *                                and the driver's tolerance (seconds, 0.004)
  *   expect-failure TEXT          (driver self-test) the script must fail
@@ -24,7 +25,8 @@
  * Before a line runs, every timer due by then fires.
  *
  * Application commands: listen [backlog] | unlisten | connect | accept |
- *   send N | recv N | recv eof | shutdown | close | abort | wait
+ *   send N | recv N | recv eof | shutdown | close | abort | wait |
+ *   user-timeout SECONDS (tou_conn_set_user_timeout)
  * Segments:
  *   > FLAGS [field=V ...] [<options>]   the endpoint must send this next
  *   < FLAGS [field=V ...] [<options>]   the peer sends this now
@@ -250,6 +252,7 @@ static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_
   if (!check_field(d, "ws", &p->wscale, g->opts.wscale, seg)) return false;
   if (!check_field(d, "ts val", &p->ts_val, g->opts.ts_val, seg)) return false;
   if (!check_field(d, "ts ecr", &p->ts_ecr, g->opts.ts_ecr, seg)) return false;
+  if (!check_field(d, "uto", &p->uto, g->opts.uto, seg)) return false;
   for (unsigned i = 0; i < p->sack_count && i < g->opts.sack_count; i++) {
     if (!check_field(d, "sack left", &p->sack_left[i], (uint32_t)(g->opts.sack[i].left - PEER_ISN), seg))
       return false;
@@ -430,6 +433,7 @@ static bool run_in(driver_t *d, const script_line_t *l) {
     s.opts.probe_echo = p->probe_echo_last ? d->last_probe_nonce
                         : p->probe_echo.set && !p->probe_echo.any ? (uint64_t)p->probe_echo.v
                                                                   : 0;
+    s.opts.uto = (uint16_t)(p->uto.set && !p->uto.any ? p->uto.v : 0);
     s.opts.sack_count = (uint8_t)p->sack_count;
     for (unsigned i = 0; i < p->sack_count; i++) {
       s.opts.sack[i].left = d->ep_isn + (uint32_t)p->sack_left[i].v;
@@ -535,6 +539,10 @@ static bool run_call(driver_t *d, const script_line_t *l) {
       break;
     case SC_WAIT:
       break;
+    case SC_USER_TIMEOUT:
+      if (!need_conn(d)) return false;
+      rc = tou_conn_set_user_timeout(d->conn, d->now, (uint64_t)l->arg);
+      break;
   }
   if (rc < 0) d->last_error = rc;
   drain(d);
@@ -623,6 +631,9 @@ static bool apply_live_option(tou_config_t *c, const char *name, double v, uint6
   else if (strcmp(name, "keepalive_intvl") == 0) c->keepalive_intvl_us = us;
   else if (strcmp(name, "keepalive_cnt") == 0) c->keepalive_cnt = (unsigned)v;
   else if (strcmp(name, "user_timeout") == 0) c->user_timeout_us = us;
+  else if (strcmp(name, "user_timeout_accept") == 0) c->user_timeout_accept = v != 0;
+  else if (strcmp(name, "user_timeout_min") == 0) c->user_timeout_min_us = us;
+  else if (strcmp(name, "user_timeout_max") == 0) c->user_timeout_max_us = us;
   else if (strcmp(name, "link_probe_idle") == 0) c->link_probe_idle_us = us;
   else if (strcmp(name, "link_probe_timeout") == 0) c->link_probe_timeout_us = us;
   else if (strcmp(name, "link_probe_retry") == 0) c->link_probe_retry_us = us;

@@ -138,6 +138,18 @@ static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
     }
     return true;
   }
+  if (strcmp(name, "uto") == 0) {
+    /* uto N | uto N min | uto * (RFC 5482: seconds, or minutes with G) */
+    pkt->opts |= TOU_OPT_UTO;
+    if (!v1) return true;
+    if (!parse_field(p, "uto", v1, &pkt->uto)) return false;
+    char *unit = word(&s);
+    if (unit && strcmp(unit, "min") != 0) return fail(p, "uto: unit must be 'min', got '%s'", unit);
+    if (!pkt->uto.any && (pkt->uto.v < 0 || pkt->uto.v > 0x7fff))
+      return fail(p, "uto: value %lld does not fit 15 bits", (long long)pkt->uto.v);
+    if (unit && !pkt->uto.any) pkt->uto.v |= TOU_UTO_MINUTES;
+    return true;
+  }
   if (strcmp(name, "probe") == 0) {
     /* probe ask|answer|confirm|N [nonce V] [echo V|last] */
     pkt->opts |= TOU_OPT_PROBE;
@@ -319,7 +331,8 @@ static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
   } calls[] = {{"listen", SC_LISTEN},     {"unlisten", SC_UNLISTEN}, {"connect", SC_CONNECT},
                {"accept", SC_ACCEPT},     {"send", SC_SEND},         {"recv", SC_RECV},
                {"shutdown", SC_SHUTDOWN}, {"close", SC_CLOSE},       {"abort", SC_ABORT},
-               {"wait", SC_WAIT},         {"send-urgent", SC_SEND_URGENT}};
+               {"wait", SC_WAIT},         {"send-urgent", SC_SEND_URGENT},
+               {"user-timeout", SC_USER_TIMEOUT}};
   size_t i;
   for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
     if (strcmp(verb, calls[i].name) == 0) break;
@@ -335,6 +348,10 @@ static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
     }
     if (!parse_int(arg, &l->arg) || l->arg < 0 || l->arg > 1 << 20)
       return fail(p, "bad byte count '%s'", arg);
+  } else if (l->call == SC_USER_TIMEOUT) {
+    uint64_t us;
+    if (!arg || !parse_seconds(arg, &us)) return fail(p, "user-timeout needs seconds");
+    l->arg = (int64_t)us;
   } else if (l->call == SC_LISTEN) {
     l->arg = 16;
     if (arg && !parse_int(arg, &l->arg)) return fail(p, "bad backlog '%s'", arg);

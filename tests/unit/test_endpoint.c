@@ -244,6 +244,10 @@ static void invalid_config_is_refused(void **state) {
   tou_config_default(&cfg);
   cfg.max_connections = 0;
   assert_null(tou_ep_new(&cfg, 0));
+  tou_config_default(&cfg);
+  cfg.user_timeout_accept = true; /* RFC 5482 L_LIMIT above U_LIMIT */
+  cfg.user_timeout_min_us = cfg.user_timeout_max_us + 1;
+  assert_null(tou_ep_new(&cfg, 0));
 }
 
 static void defaults_match_documentation(void **state) {
@@ -260,6 +264,12 @@ static void defaults_match_documentation(void **state) {
   assert_int_equal(cfg.msl_us, 30000000);
   assert_int_equal(cfg.challenge_acks_per_sec, 1000);
   assert_int_equal(cfg.syn_backlog, 256);
+  /* PROTOCOL.md 5.7: the UTO option is adopted only when enabled; limits
+   * 100 s (RFC 1122 R2) and 3600 s. */
+  assert_int_equal(cfg.user_timeout_us, 0);
+  assert_false(cfg.user_timeout_accept);
+  assert_int_equal(cfg.user_timeout_min_us, 100000000ull);
+  assert_int_equal(cfg.user_timeout_max_us, 3600000000ull);
 }
 
 static void state_names(void **state) {

@@ -132,6 +132,7 @@ static void assert_segment_fields(const tou_segment_t *d, const tou_segment_t *e
     assert_int_equal(d->opts.probe_nonce, e->opts.probe_nonce);
     assert_int_equal(d->opts.probe_echo, e->opts.probe_echo);
   }
+  if (e->opts.present & TOU_OPT_UTO) assert_int_equal(d->opts.uto, e->opts.uto);
   assert_int_equal(d->payload_len, e->payload_len);
   if (e->payload_len > 0) assert_memory_equal(d->payload, e->payload, e->payload_len);
   else assert_null(d->payload);
@@ -242,8 +243,8 @@ static void protocol_doc_holds_the_same_bytes(void **state) {
 
 /* ---- round trips ------------------------------------------------------- */
 
-/* Option sets: every subset of MSS / WSCALE / SACK_PERM / TIMESTAMP / PROBE,
- * times SACK absent or with 1..4 blocks. */
+/* Option sets: every subset of MSS / WSCALE / SACK_PERM / TIMESTAMP / PROBE /
+ * UTO, times SACK absent or with 1..4 blocks. */
 static tou_options_t option_set(unsigned subset, unsigned sack_blocks, uint32_t salt) {
   tou_options_t o;
   memset(&o, 0, sizeof o);
@@ -260,6 +261,10 @@ static tou_options_t option_set(unsigned subset, unsigned sack_blocks, uint32_t 
     o.probe_phase = (uint8_t)(1 + salt % 3);
     o.probe_nonce = 0x8000000000000001ull * (salt + 1);
     o.probe_echo = ~o.probe_nonce;
+  }
+  if (subset & 32) {
+    o.present |= TOU_OPT_UTO;
+    o.uto = (uint16_t)(salt * 0x9e37u); /* both granularities, 0 and 0x7fff included */
   }
   if (sack_blocks > 0) {
     o.present |= TOU_OPT_SACK;
@@ -278,9 +283,9 @@ static void round_trip_all_flags_and_options(void **state) {
   uint8_t buf[512], buf2[512];
   unsigned count = 0;
   for (unsigned flags = 0; flags < 64; flags++) {
-    for (unsigned subset = 0; subset < 32; subset++) {
+    for (unsigned subset = 0; subset < 64; subset++) {
       for (unsigned sack = 0; sack <= TOU_WIRE_MAX_SACK; sack++) {
-        uint32_t salt = flags * 160 + subset * 5 + sack;
+        uint32_t salt = flags * 320 + subset * 5 + sack;
         tou_segment_t s = seg_make((uint8_t)flags, salt * 0x01000193u, ~salt, 0xfffffffeu + salt,
                                    salt * 3, (uint16_t)(salt * 11));
         s.urgent = (uint16_t)(flags & TOU_URG ? salt : 0);
@@ -310,7 +315,7 @@ static void round_trip_all_flags_and_options(void **state) {
       }
     }
   }
-  assert_int_equal(count, 64 * 32 * 5);
+  assert_int_equal(count, 64 * 64 * 5);
 }
 
 /* The caller may build the payload in place, right after the header. */
@@ -522,6 +527,7 @@ static void options_accepted_forms(void **state) {
   assert_int_equal(OPTS("\x00\xff\x05\x01"), TOU_OK);            /* garbage after EOL */
   assert_int_equal(OPTS("\x04\x02\x02\x04\x05\xa4\x01\x01"), TOU_OK); /* SACK_PERM first */
   assert_int_equal(OPTS("\x03\x03\x0e\x00"), TOU_OK);            /* wscale 14: the max */
+  assert_int_equal(OPTS("\x1c\x04\xff\xff"), TOU_OK);            /* UTO: any value */
   tou_options_t o;
   static const uint8_t mixed[] = {0x01, 0x63, 0x03, 0x00, 0x01, 0x02, 0x04, 0x01, 0x02, 0x00, 0, 0};
   assert_int_equal(tou_wire_parse_options(mixed, sizeof mixed, &o), TOU_OK);
@@ -558,6 +564,8 @@ static void options_malformed(void **state) {
   assert_int_equal(OPTS("\x1e\x14\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
                         "\x00\x00"),
                    TOU_ERR_BAD_OPTION); /* PROBE len 20 */
+  assert_int_equal(OPTS("\x1c\x03\x00\x00"), TOU_ERR_BAD_OPTION); /* UTO len 3 */
+  assert_int_equal(OPTS("\x1c\x05\x00\x01\x00\x00\x00\x00"), TOU_ERR_BAD_OPTION); /* UTO len 5 */
   /* invalid values */
   assert_int_equal(OPTS("\x03\x03\x0f\x00"), TOU_ERR_BAD_OPTION); /* wscale 15 */
   assert_int_equal(OPTS("\x03\x03\xff\x00"), TOU_ERR_BAD_OPTION);
@@ -577,6 +585,7 @@ static void options_malformed(void **state) {
   assert_int_equal(OPTS("\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02\x08\x0a\x00\x00\x00\x01\x00\x00"
                         "\x00\x02"),
                    TOU_ERR_BAD_OPTION);
+  assert_int_equal(OPTS("\x1c\x04\x00\x05\x1c\x04\x80\x01"), TOU_ERR_BAD_OPTION);
   /* unknown kinds may repeat */
   assert_int_equal(OPTS("\x63\x02\x63\x02"), TOU_OK);
 }
@@ -706,6 +715,29 @@ static void encode_inval(void **state) {
   assert_int_equal(tou_wire_encode(&s, NULL, 0), TOU_ERR_NOBUFS);
 }
 
+/* RFC 5482 3: the G bit selects minutes; seconds while they fit, rounded
+ * up so that the peer never hears less than the timeout kept. */
+static void uto_field_units(void **state) {
+  (void)state;
+  assert_int_equal(tou_wire_uto_us(0), 0);
+  assert_int_equal(tou_wire_uto_us(100), 100000000ull);
+  assert_int_equal(tou_wire_uto_us(TOU_UTO_MINUTES | 100), 6000000000ull);
+  assert_int_equal(tou_wire_uto_us(0x7fff), 32767000000ull);
+  assert_int_equal(tou_wire_uto_us(0xffff), 32767ull * 60 * 1000000);
+  assert_int_equal(tou_wire_uto_field(1), 1);              /* 1 us: one second */
+  assert_int_equal(tou_wire_uto_field(3000000), 3);
+  assert_int_equal(tou_wire_uto_field(3000001), 4);
+  assert_int_equal(tou_wire_uto_field(32767000000ull), 0x7fff); /* last value in seconds */
+  assert_int_equal(tou_wire_uto_field(32768000000ull), TOU_UTO_MINUTES | 547); /* 546.13 min */
+  assert_int_equal(tou_wire_uto_field(UINT64_MAX / 2), 0xffff); /* capped */
+  for (uint64_t us = 1; us < 40000ull * 1000000; us = us * 3 + 7) {
+    uint16_t f = tou_wire_uto_field(us);
+    assert_true(tou_wire_uto_us(f) >= us);
+    if (!(f & TOU_UTO_MINUTES)) assert_true(tou_wire_uto_us(f) - us < 1000000);
+    else assert_true(tou_wire_uto_us(f) - us < 60000000);
+  }
+}
+
 /* ---- version negotiation ---------------------------------------------- */
 
 static void version_reject_round_trip(void **state) {
@@ -815,6 +847,7 @@ int main(void) {
       cmocka_unit_test(every_bit_flip_in_full_segment_detected),
       cmocka_unit_test(encode_nobufs),
       cmocka_unit_test(encode_inval),
+      cmocka_unit_test(uto_field_units),
       cmocka_unit_test(version_reject_round_trip),
       cmocka_unit_test(version_reject_never_amplifies),
       cmocka_unit_test(version_reject_malformed),
