@@ -266,15 +266,19 @@ typedef struct tou_endpoint_options_s {
    * peer for link_probe_idle_ms while data is unacknowledged, the stream
    * asks the peer; no answer within link_probe_silent_ms reports the link
    * TOU_LINK_SILENT (tou_stream_set_link_cb), with which direction fails;
-   * while silent it asks again every link_probe_retry_ms, and at once when
-   * the peer is heard again; the first complete exchange (or an ACK of data
+   * while silent it asks again with an exponential backoff (first
+   * link_probe_silent_ms after the link went silent, then each wait twice
+   * the previous, capped at link_probe_retry_ms: 5, 10, 20, 40, 60, 60 ... s
+   * with the defaults), and at once when the path shows signs of healing
+   * (the peer heard again); the first complete exchange (or an ACK of data
    * sent after the silence began) reports TOU_LINK_BACK. A silent link
    * never ends the stream by itself. Probes carry no data and are
    * rate-limited (one per second at most). tou_stream_link_probe() changes
    * the first two per stream. */
   unsigned link_probe_idle_ms;   /* default 3000; 0: probe only on tou_stream_probe_now() */
   unsigned link_probe_silent_ms; /* default 5000 (0 also means 5000) */
-  unsigned link_probe_retry_ms;  /* default 60000 (0 also means 60000) */
+  unsigned link_probe_retry_ms;  /* cap of the retry backoff while silent; default 60000
+                                 * (0 also means 60000) */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */
@@ -447,8 +451,9 @@ TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms
  * link_probe_* options: for this stream, probe after idle_ms of silence while
  * data is unacknowledged (0: never by itself), declare the link silent after
  * silent_ms without an answer (0 keeps the current value); while silent,
- * probe every link_probe_retry_ms and as soon as the path shows signs of
- * healing.
+ * probe again silent_ms later, then backing off (each wait doubled) up to
+ * the endpoint's link_probe_retry_ms, and as soon as the path shows signs
+ * of healing.
  * A silent link does not end the stream. UV_ENOTCONN before connected. */
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, unsigned silent_ms);
 /* Per-stream send/receive buffer sizes. UV_ENOTSUP: use

@@ -154,7 +154,10 @@ typedef struct tou_config {
   uint64_t link_probe_idle_us; /* nothing heard this long while expecting an answer starts
                                 * a link probe; 0 (default): only tou_conn_probe_now() */
   uint64_t link_probe_timeout_us; /* no answer this long: link silent; default 5 s */
-  uint64_t link_probe_retry_us;   /* probe again this often while silent; default 60 s */
+  uint64_t link_probe_retry_us;   /* while silent, probes are retried with exponential backoff:
+                                   * first max(link_probe_timeout_us, link_probe_min_gap_us)
+                                   * after the link went silent, each wait then doubled, up to
+                                   * this cap; default 60 s (docs/PROTOCOL.md 5.6) */
   uint64_t link_probe_min_gap_us; /* at most one ASK and one ANSWER per this; default 1 s */
 } tou_config_t;
 
@@ -439,7 +442,8 @@ int tou_conn_set_keepalive(tou_conn_t *c, uint64_t now, bool enable, uint64_t id
 /* RFC 5482: 0 disables. */
 int tou_conn_set_user_timeout(tou_conn_t *c, uint64_t now, uint64_t timeout_us);
 /* idle_us 0 disables automatic probing; timeout_us/retry_us 0 keep the
- * current value. */
+ * current value; retry_us is the cap of the retry backoff while silent
+ * (tou_config_t.link_probe_retry_us). */
 int tou_conn_set_link_probe(tou_conn_t *c, uint64_t now, uint64_t idle_us, uint64_t timeout_us,
                             uint64_t retry_us);
 
