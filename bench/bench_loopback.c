@@ -7,9 +7,10 @@
  *   - ping-pong round trips per second (64-byte messages);
  *   - memory per idle tou connection (RSS growth);
  *   - connections accepted per second (tou vs TCP).
- * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off]
+ * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off|pingpong]
  *   tou-only: only tou's bulk runs (offloads on, then off); tou-on, tou-off:
- *   only one of them (for perf). */
+ *   only one of them (for perf); pingpong: only the ping-pong runs, tou with
+ *   the receive fast path on and off, tcp and udp, interleaved. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ static tou_pair_t *TP;
 
 static unsigned tou_mss; /* 0: the default (1444, a 1500-byte path) */
 static int tou_no_offload; /* tou_endpoint_options_t.disable_udp_offload */
+static int tou_no_direct;  /* tou_endpoint_options_t.disable_direct_read */
 
 static void tou_ep_open(tou_endpoint_t *ep, struct sockaddr_storage *bound, int nodelay,
                         unsigned buf) {
@@ -93,6 +95,7 @@ static void tou_ep_open(tou_endpoint_t *ep, struct sockaddr_storage *bound, int 
   tou_endpoint_options_init(&o);
   if (tou_mss) o.mss = tou_mss;
   o.disable_udp_offload = tou_no_offload;
+  o.disable_direct_read = tou_no_direct;
   o.syn_backlog = 2048; /* like the kernel's SYN queue for a listen(n) of 1000 */
   o.nodelay = nodelay;
   if (buf) o.send_buffer = o.recv_buffer = buf;
@@ -656,12 +659,45 @@ static summary_t summarize(const result_t *r) {
   return s;
 }
 
+/* Ping-pong alone, each variant once per round so that load changes hit
+ * them alike; medians and ratios of the same rounds. */
+static void pingpong_only(void) {
+  enum { ROUNDS = 7 };
+  double r[4][ROUNDS];
+  for (int i = 0; i < ROUNDS; i++) {
+    tou_no_direct = 0;
+    r[0][i] = tou_pingpong();
+    tou_no_direct = 1;
+    r[1][i] = tou_pingpong();
+    tou_no_direct = 0;
+    r[2][i] = tcp_pingpong();
+    r[3][i] = udp_pingpong();
+  }
+  double ratio[ROUNDS];
+  for (int i = 0; i < ROUNDS; i++) ratio[i] = r[0][i] / r[1][i];
+  qsort(ratio, ROUNDS, sizeof ratio[0], cmp_double);
+  for (int v = 0; v < 4; v++) qsort(r[v], ROUNDS, sizeof r[v][0], cmp_double);
+  printf("ping-pong (%d-byte messages, round trips/s, median [min .. max] of %d rounds)\n",
+         PING_SIZE, ROUNDS);
+  static const char *names[4] = {"tou", "tou (receive fast path off)", "tcp", "udp"};
+  for (int v = 0; v < 4; v++)
+    printf("  %-28s %8.0f [%.0f .. %.0f]\n", names[v], r[v][ROUNDS / 2], r[v][0], r[v][ROUNDS - 1]);
+  printf("  ratios of medians: tou/tcp %.2f  tou/udp %.2f\n", r[0][ROUNDS / 2] / r[2][ROUNDS / 2],
+         r[0][ROUNDS / 2] / r[3][ROUNDS / 2]);
+  printf("  fast path on/off, per round: median %.3f [%.3f .. %.3f]\n", ratio[ROUNDS / 2],
+         ratio[0], ratio[ROUNDS - 1]);
+}
+
 int main(int argc, char **argv) {
   uint64_t mib = argc > 1 ? strtoull(argv[1], NULL, 10) : 64;
   if (mib == 0) mib = 64;
   bulk_bytes = mib << 20;
   loop = uv_default_loop();
   memset(chunk, 'x', sizeof chunk);
+  if (argc > 2 && strcmp(argv[2], "pingpong") == 0) {
+    pingpong_only();
+    return 0;
+  }
   if (argc > 2 && strncmp(argv[2], "tou-", 4) == 0) {
     result_t on[RUNS], off[RUNS];
     bool run_on = strcmp(argv[2], "tou-off") != 0, run_off = strcmp(argv[2], "tou-on") != 0;

@@ -1,6 +1,6 @@
 /* libFuzzer target: two whole endpoints driven by the input. Each input byte
  * picks an operation: application calls (connect, listen, accept, send,
- * recv, shutdown, close, abort), the network between the two (deliver,
+ * recv, shutdown, user timeout, close, abort), the network between the two (deliver,
  * drop, duplicate, reorder), crafted segments aimed near a connection's
  * sequence numbers, time advancing and timers firing, and allocation
  * failures. Checks: no crash or sanitizer report, the endpoints' bounds and
@@ -191,7 +191,8 @@ static void inject(fuzz_t *f, int side) {
   s.window = (uint16_t)(next(f) << 8 | next(f));
   if (how & 16) {
     s.opts.present = next(f) & (TOU_OPT_MSS | TOU_OPT_WSCALE | TOU_OPT_SACK_PERM |
-                                TOU_OPT_TIMESTAMP | TOU_OPT_SACK);
+                                TOU_OPT_TIMESTAMP | TOU_OPT_SACK | TOU_OPT_UTO);
+    s.opts.uto = (uint16_t)(next(f) << 8 | next(f));
     s.opts.mss = (uint16_t)(next(f) << 4);
     s.opts.wscale = next(f) % 15;
     s.opts.ts_val = next32(f);
@@ -228,7 +229,11 @@ static void run(fuzz_t *f) {
       case 5: app_recv(f, side); break;
       case 6: {
         held_t *h = pick_held(f, side);
-        if (h) tou_conn_shutdown(h->c, f->now);
+        uint8_t b = next(f);
+        if (h && (b & 1)) /* an RFC 5482 user timeout, announced to the peer */
+          tou_conn_set_user_timeout(h->c, f->now, (uint64_t)(b >> 1) * 100000);
+        else if (h)
+          tou_conn_shutdown(h->c, f->now);
         break;
       }
       case 7: app_release(f, side, false); break;
@@ -261,6 +266,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.msl_us = 2000000;
     cfg.syn_retries = 3;
     cfg.data_retries = 4;
+    /* RFC 5482: A announces a user timeout, B adopts announcements
+     * (bounded: the timers must still fire within the input's time). */
+    cfg.user_timeout_us = i == 0 ? 3000000 : 0;
+    cfg.user_timeout_accept = i == 1;
+    cfg.user_timeout_min_us = 1000000;
+    cfg.user_timeout_max_us = 60000000;
     cfg.allocator = (tou_allocator_t){fz_alloc, fz_free, &f};
     f.ep[i] = tou_ep_new(&cfg, f.now);
     if (f.ep[i] == NULL) abort();

@@ -85,15 +85,39 @@ static void syn_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   conn_challenge_ack(c, now);
 }
 
-static void update_send_window(tou_conn_t *c, const tou_segment_t *seg) {
-  /* RFC 9293 3.10.7.4: only a newer segment may move the window. */
-  if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_leq(c->snd_wl2, seg->ack))) {
-    c->snd_wnd = (uint32_t)seg->window << c->snd_wscale;
-    c->snd_wl1 = seg->seq;
-    c->snd_wl2 = seg->ack;
-    if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
-    conn_want_output(c);
-  }
+/* RFC 9293 3.10.7.4: the window is taken from an acceptable ACK
+ * (SND.UNA =< SEG.ACK =< SND.NXT) that is newer than the segment that last
+ * set it, with Linux's refinements (tcp_may_update_window):
+ *  - an ACK that moves SND.UNA was sent after every segment seen so far
+ *    (the peer's RCV.NXT only grows), so its window is the newest, whatever
+ *    its SEG.SEQ: the peer's retransmission of old data, or its data from
+ *    RCV.NXT after pure ACKs at RCV.NXT+1 were taken with our window closed
+ *    (unacceptable_input), carry a SEG.SEQ below SND.WL1;
+ *  - an ACK below SND.UNA is older than the one that moved it: its window
+ *    is stale even when its SEG.SEQ is higher;
+ *  - at an unchanged SEG.SEQ and SEG.ACK only a larger window, or a zero
+ *    one, is taken: a receiver does not shrink its window (RFC 9293
+ *    3.8.6.2.2), so a smaller one is a reordered older segment; a zero
+ *    window is believed, as the receiver may close it when its buffer
+ *    shrank, and a stale one costs only a persist probe. */
+static bool window_update_allowed(const tou_conn_t *c, const tou_segment_t *seg,
+                                  tou_seq_t prior_una) {
+  if (seq_gt(seg->ack, prior_una)) return true;
+  if (seq_lt(seg->ack, prior_una)) return false;
+  if (seq_gt(seg->seq, c->snd_wl1)) return true;
+  if (seg->seq != c->snd_wl1) return false;
+  if (seq_gt(seg->ack, c->snd_wl2)) return true;
+  uint32_t wnd = (uint32_t)seg->window << c->snd_wscale;
+  return seg->ack == c->snd_wl2 && (wnd > c->snd_wnd || wnd == 0);
+}
+
+static void update_send_window(tou_conn_t *c, const tou_segment_t *seg, tou_seq_t prior_una) {
+  if (!window_update_allowed(c, seg, prior_una)) return;
+  c->snd_wnd = (uint32_t)seg->window << c->snd_wscale;
+  c->snd_wl1 = seg->seq;
+  c->snd_wl2 = seg->ack;
+  if (c->snd_wnd > c->max_snd_wnd) c->max_snd_wnd = c->snd_wnd;
+  conn_want_output(c);
 }
 
 /* New data acknowledged: free it, time it, grow the window, re-arm. */
@@ -157,8 +181,9 @@ static bool ack_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     return false;
   }
   conn_rec_on_ack(c, now, seg); /* SACK, RACK-TLP, cwnd: before SND.UNA moves */
+  tou_seq_t prior_una = c->snd_una;
   if (seq_gt(ack, c->snd_una)) take_ack(c, now, ack);
-  update_send_window(c, seg);
+  update_send_window(c, seg, prior_una);
   if (c->snd_wnd == 0) c->retries = 0; /* the peer is alive, only not reading */
   if (conn_fin_acked(c) && (c->state == TOU_FIN_WAIT_1 || c->state == TOU_CLOSING ||
                             c->state == TOU_LAST_ACK)) {
@@ -284,8 +309,16 @@ static void zero_window_input(tou_conn_t *c, uint64_t now, const tou_segment_t *
 }
 
 /* RFC 7323 5.3 R1: an old duplicate by its timestamp. ACK it (a bare ACK
- * at a limited rate, as an out-of-window one) and drop it. */
+ * at a limited rate, as an out-of-window one) and drop it. Data wholly
+ * below RCV.NXT is reported as a duplicate (RFC 2883 DSACK, as Linux
+ * does): typically the original of a segment whose retransmission arrived
+ * first, and the DSACK is how the sender learns that retransmission was
+ * spurious (RFC 3708, RACK's reordering window, RFC 8985 6.2). */
 static void paws_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->payload_len > 0 && seq_leq(seg->seq + (tou_seq_t)seg->payload_len, c->rcv_nxt)) {
+    c->stats.dup_segs_received++;
+    conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
+  }
   if (seg_len(seg) == 0 && !oow_ack_allowed(c, now)) return;
   conn_ack_now(c);
 }
@@ -360,6 +393,7 @@ static void synchronized_input(tou_conn_t *c, uint64_t now, const tou_segment_t 
   if (!(seg->flags & TOU_ACK)) return;
   if (!ack_input(c, now, seg)) return;
   conn_ts_update_recent(c, now, seg);
+  conn_uto_input(c, seg); /* RFC 5482: only from acceptable segments */
   conn_urgent_input(c, seg); /* sixth: the URG bit */
   size_t direct = data_input(c, now, seg);
   if (c->state == TOU_CLOSED) return;

@@ -34,6 +34,7 @@ static void syn_options(const tou_conn_t *c, tou_options_t *o, uint64_t now) {
 
 void conn_set_options(tou_conn_t *c, tou_options_t *o, uint64_t now, bool syn) {
   memset(o, 0, sizeof *o);
+  conn_uto_option(c, o); /* RFC 5482 */
   if (syn) {
     syn_options(c, o, now);
     return;
@@ -71,6 +72,7 @@ static void take_peer_syn(tou_conn_t *c, const tou_segment_t *syn) {
   c->snd_wl1 = syn->seq;
   c->snd_wl2 = syn->ack;
   negotiate(c, &syn->opts);
+  conn_uto_input(c, syn);
 }
 
 void conn_start_active(tou_conn_t *c, uint64_t now) {
@@ -146,6 +148,21 @@ void conn_syn_sent_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) 
   conn_set_state(c, now, TOU_SYN_RCVD);
   c->syn_pending = true;
   conn_want_output(c);
+}
+
+/* PROTOCOL.md 6: the peer's endpoint does not speak our version. We speak
+ * only version 1, so there is nothing to retry with: the connect fails at
+ * once, as a TCP connect fails on an ICMP "protocol unreachable" in
+ * SYN-SENT (RFC 1122 4.2.3.9 counts it a hard error that aborts the
+ * connection; Linux does so). A reject listing our own version is not
+ * about this SYN (a conforming endpoint rejects only versions it lacks):
+ * ignored, the SYN keeps being retransmitted. */
+bool conn_syn_sent_version_reject(tou_conn_t *c, uint64_t now, const tou_version_reject_t *vr) {
+  if (c->state != TOU_SYN_SENT) return false;
+  for (unsigned i = 0; i < vr->version_count; i++)
+    if (vr->versions[i] == TOU_WIRE_VERSION) return false;
+  conn_finish(c, now, TOU_ERR_VERSION);
+  return true;
 }
 
 /* A SYN in SYN-RECEIVED that repeats the one we answered: our SYN-ACK was

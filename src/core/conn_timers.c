@@ -2,6 +2,8 @@
  * exponential backoff for SYN, SYN-ACK, data and FIN, the persist probe, the
  * FIN_WAIT_2 orphan limit; and the congestion window hooks (slow start /
  * congestion avoidance, RFC 5681) where the cc module (cc.h) plugs in. */
+#include <limits.h>
+
 #include "endpoint.h"
 
 uint64_t conn_deadline(const tou_conn_t *c) {
@@ -38,6 +40,10 @@ static unsigned retry_limit(const tou_conn_t *c) {
   const tou_config_t *cfg = &c->ep->cfg;
   if (c->state == TOU_SYN_SENT) return cfg->syn_retries;
   if (c->snd_una == c->iss) return cfg->synack_retries;
+  /* A user timeout, when set, is the limit for data (RFC 5482, as Linux's
+   * TCP_USER_TIMEOUT): one announced by the peer and adopted may be longer
+   * than data_retries would last, so that the connection outlives an outage. */
+  if (c->live.user_timeout != 0) return UINT_MAX;
   return cfg->data_retries;
 }
 

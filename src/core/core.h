@@ -120,6 +120,9 @@ typedef struct tou_config {
   uint64_t delack_us;       /* delayed-ACK bound (RFC 9293 3.8.6.3: < 500 ms); default 40 ms;
                              * 0: acknowledge every segment at once */
   const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
+  bool no_undo;             /* keep congestion responses found spurious (RFC 3522 timestamps,
+                             * RFC 3708 DSACK: still counted in tou_conn_info_t) instead of
+                             * undoing them; default false: undo (RFC 4015, as Linux) */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
   tou_deliver_fn deliver;   /* optional receive fast path (see tou_deliver_fn) */
@@ -144,11 +147,20 @@ typedef struct tou_config {
   uint64_t keepalive_intvl_us; /* between unanswered probes (TCP_KEEPINTVL); 75 s */
   unsigned keepalive_cnt;      /* unanswered probes that end the connection (TCP_KEEPCNT); 9 */
   uint64_t user_timeout_us;    /* RFC 5482: data unacknowledged this long ends the
-                                * connection with TOU_ERR_TIMEDOUT; 0 (default): off */
+                                * connection with TOU_ERR_TIMEDOUT (and replaces
+                                * data_retries); announced to the peer in the SYN or
+                                * SYN-ACK (UTO option); 0 (default): off */
+  bool user_timeout_accept;    /* RFC 5482 3.1 "ENABLED": adopt the peer's announced
+                                * timeout, min(max, max(ours, peer's, min)); default off */
+  uint64_t user_timeout_min_us; /* L_LIMIT for an adopted timeout; default 100 s */
+  uint64_t user_timeout_max_us; /* U_LIMIT for an adopted timeout; default 3600 s */
   uint64_t link_probe_idle_us; /* nothing heard this long while expecting an answer starts
                                 * a link probe; 0 (default): only tou_conn_probe_now() */
   uint64_t link_probe_timeout_us; /* no answer this long: link silent; default 5 s */
-  uint64_t link_probe_retry_us;   /* probe again this often while silent; default 60 s */
+  uint64_t link_probe_retry_us;   /* while silent, probes are retried with exponential backoff:
+                                   * first max(link_probe_timeout_us, link_probe_min_gap_us)
+                                   * after the link went silent, each wait then doubled, up to
+                                   * this cap; default 60 s (docs/PROTOCOL.md 5.6) */
   uint64_t link_probe_min_gap_us; /* at most one ASK and one ANSWER per this; default 1 s */
 } tou_config_t;
 
@@ -171,26 +183,40 @@ void tou_ep_free(tou_ep_t *ep);
 void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint8_t *data,
                   size_t len);
 
+/* The connection tou_ep_input() would hand this datagram from `from` to,
+ * found without processing it (nothing checked but the header's version,
+ * length and connection ids); NULL when none. The binding uses it to
+ * finish what it owes one connection's application before another's
+ * datagram is processed (tou_deliver_fn). */
+tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const uint8_t *data,
+                            size_t len);
+
 /* Writes the next datagram to send into buf and its destination into *to.
  * Returns its length, 0 when nothing is due now, or a negative error. Call
  * until it returns 0 after every input, timer and application call. */
 int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap);
 
-/* A datagram's payload left where it lies (tou_ep_output_gather()). */
+/* A datagram's payload left where it lies (tou_ep_output_gather()): one
+ * piece, or two when it crosses the send buffer ring's wrap point. */
 typedef struct tou_payload_ref {
-  const uint8_t *data; /* NULL when len is 0 */
-  size_t len;
+  const uint8_t *data[2]; /* len[0] bytes at data[0], then len[1] at data[1] */
+  size_t len[2];          /* len[1] is 0 unless the payload wraps; both 0: none */
 } tou_payload_ref_t;
 
+/* Payload bytes in all. */
+static inline size_t tou_payload_len(const tou_payload_ref_t *p) { return p->len[0] + p->len[1]; }
+
 /* As tou_ep_output(), without copying the payload (the send side's second
- * copy): the datagram is buf[0 .. n - payload->len) (header and options,
- * checksum included) followed by payload->len bytes at payload->data, in
- * the sending connection's send buffer. Returns n, the whole datagram's
- * length (at most cap), 0 or a negative error as tou_ep_output(). Segments
- * without payload (ACKs, SYNs, replies), and a payload that wraps around
- * the send buffer's ring, come whole in buf (payload->len 0). The payload
- * stays valid across further tou_ep_output*() calls, until the next other
- * call into the endpoint or its connections (input, timer, send, close). */
+ * copy): the datagram is buf[0 .. n - tou_payload_len(payload)) (header and
+ * options, checksum included) followed by payload->len[0] bytes at
+ * payload->data[0] and payload->len[1] at payload->data[1], in the sending
+ * connection's send buffer. Returns n, the whole datagram's length (at most
+ * cap), 0 or a negative error as tou_ep_output(). Segments without payload
+ * (ACKs, SYNs, replies) come whole in buf (both lengths 0); no payload is
+ * ever copied, retransmissions and segments across the ring's wrap point
+ * included. The payload stays valid across further tou_ep_output*() calls,
+ * until the next other call into the endpoint or its connections (input,
+ * timer, send, close). */
 int tou_ep_output_gather(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
                          tou_payload_ref_t *payload);
 
@@ -307,6 +333,9 @@ typedef struct tou_conn_info {
   uint64_t tlp_probes;         /* tail loss probes sent (RFC 8985 7) */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest delivery-rate sample */
+  uint64_t spurious_rtos;      /* RTOs found spurious (RFC 3522 Eifel, RFC 3708 DSACK) */
+  uint64_t spurious_recoveries; /* fast recoveries found spurious (same detection) */
+  uint64_t undos;              /* congestion responses undone (cwnd, ssthresh restored) */
   /* Receiver (conn_ack.c, rcv_window.c, conn_ts.c). */
   uint32_t rcv_buffer;         /* receive buffer limit now (grows by autotuning) */
   uint64_t rcv_rtt_us;         /* receiver's RTT estimate (autotuning), 0 before a sample */
@@ -400,6 +429,8 @@ typedef struct tou_link_info {
   uint64_t asks_sent, answers_sent, confirms_sent; /* probe segments by phase */
   uint64_t exchanges;  /* probes of ours answered (each a complete round trip) */
   uint64_t keepalives_sent;
+  uint64_t user_timeout_us;      /* the user timeout in force (0: none) */
+  uint64_t peer_user_timeout_us; /* the peer's last RFC 5482 announcement (0: none) */
 } tou_link_info_t;
 
 /* Fills *info; TOU_EV_LINK is raised whenever info.state changes. */
@@ -417,7 +448,8 @@ int tou_conn_set_keepalive(tou_conn_t *c, uint64_t now, bool enable, uint64_t id
 /* RFC 5482: 0 disables. */
 int tou_conn_set_user_timeout(tou_conn_t *c, uint64_t now, uint64_t timeout_us);
 /* idle_us 0 disables automatic probing; timeout_us/retry_us 0 keep the
- * current value. */
+ * current value; retry_us is the cap of the retry backoff while silent
+ * (tou_config_t.link_probe_retry_us). */
 int tou_conn_set_link_probe(tou_conn_t *c, uint64_t now, uint64_t idle_us, uint64_t timeout_us,
                             uint64_t retry_us);
 

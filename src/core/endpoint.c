@@ -62,6 +62,8 @@ void tou_config_default(tou_config_t *cfg) {
   cfg->link_probe_timeout_us = 5000000;
   cfg->link_probe_retry_us = 60000000;
   cfg->link_probe_min_gap_us = 1000000;
+  cfg->user_timeout_min_us = 100000000ull;  /* RFC 1122 4.2.3.5: R2 >= 100 s for data */
+  cfg->user_timeout_max_us = 3600000000ull;
 }
 
 static bool config_valid(const tou_config_t *c) {
@@ -69,6 +71,7 @@ static bool config_valid(const tou_config_t *c) {
          c->recv_buffer <= MAX_RECV_BUFFER && c->initial_rto_us > 0 && c->min_rto_us > 0 &&
          c->max_rto_us >= c->min_rto_us && c->max_connections > 0 &&
          c->delack_us < 500000 && /* RFC 9293 3.8.6.3: MUST be less than 0.5 s */
+         (!c->user_timeout_accept || c->user_timeout_min_us <= c->user_timeout_max_us) &&
          (c->allocator.alloc == NULL || c->allocator.free != NULL) &&
          tou_cc_find(c->cc_algorithm) != NULL;
 }
@@ -203,9 +206,7 @@ tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now) {
   ep->bucket_mask = n - 1;
   ep->cid_buckets = tou_mem_alloc(&ep->cfg.allocator, n * sizeof(tou_conn_t *));
   ep->peer_buckets = tou_mem_alloc(&ep->cfg.allocator, n * sizeof(tou_conn_t *));
-  ep->scratch_cap = cfg->mss;
-  ep->scratch = tou_mem_alloc(&ep->cfg.allocator, ep->scratch_cap);
-  if (ep->cid_buckets == NULL || ep->peer_buckets == NULL || ep->scratch == NULL) goto fail;
+  if (ep->cid_buckets == NULL || ep->peer_buckets == NULL) goto fail;
   memset(ep->cid_buckets, 0, n * sizeof(tou_conn_t *));
   memset(ep->peer_buckets, 0, n * sizeof(tou_conn_t *));
   if (tw_table_init(&ep->tw, cfg->max_time_wait, &ep->cfg.allocator) < 0) goto fail;
@@ -224,7 +225,6 @@ void tou_ep_free(tou_ep_t *ep) {
   tou_allocator_t a = ep->cfg.allocator;
   tou_mem_free(&a, ep->cid_buckets);
   tou_mem_free(&a, ep->peer_buckets);
-  tou_mem_free(&a, ep->scratch);
   timer_heap_free(&ep->timers, &a);
   listen_cookie_free(ep);
   sodium_memzero(ep->isn_key, sizeof ep->isn_key);
@@ -316,11 +316,40 @@ static void dispatch_opening_syn(tou_ep_t *ep, uint64_t now, const tou_addr_t *f
   }
 }
 
+/* A version reject (PROTOCOL.md 6) counts only for a connection we are
+ * opening that it names exactly: SYN-SENT with no answer yet (so no peer cid
+ * known, and the reject's source cid is the 0 our SYN carried), our own cid
+ * as its destination, from the address we sent the SYN to. The CRC does not
+ * authenticate; the 32 random bits of our cid (and the address) are what a
+ * blind attacker would have to guess, as many as TCP's SEG.ACK = ISS+1 test
+ * on a RST in SYN-SENT. Anything else is dropped, never answered. */
+static void version_reject_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from,
+                                 const uint8_t *data, size_t len) {
+  tou_version_reject_t vr;
+  int rc = tou_wire_decode_version_reject(data, len, &vr);
+  if (rc < 0) {
+    drop(ep, now, from, NULL, rc);
+    return;
+  }
+  tou_conn_t *c = vr.dst_cid != 0 ? ep_find_cid(ep, vr.dst_cid) : NULL;
+  if (c == NULL || c->state != TOU_SYN_SENT || c->remote_cid != 0 || vr.src_cid != 0 ||
+      !tou_addr_equal(&c->peer, from) || !conn_syn_sent_version_reject(c, now, &vr)) {
+    drop(ep, now, from, NULL, TOU_ERR_BAD_VERSION);
+    return;
+  }
+  ep_timer_update(ep, c);
+  ep_reap(ep);
+}
+
 void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint8_t *data,
                   size_t len) {
   ep->stats.datagrams_in++;
   tou_segment_t seg;
   int rc = tou_wire_decode(data, len, &seg);
+  if (rc == TOU_ERR_BAD_VERSION && data[0] == 0) {
+    version_reject_input(ep, now, from, data, len);
+    return;
+  }
   if (rc < 0) {
     drop(ep, now, from, NULL, rc);
     if (rc == TOU_ERR_BAD_VERSION) {
@@ -335,6 +364,13 @@ void tou_ep_input(tou_ep_t *ep, uint64_t now, const tou_addr_t *from, const uint
   else
     dispatch_opening_syn(ep, now, from, &seg);
   ep_reap(ep);
+}
+
+tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const uint8_t *data,
+                            size_t len) {
+  uint32_t cid = tou_wire_peek_dst_cid(data, len);
+  tou_conn_t *c = cid != 0 ? ep_find_cid(ep, cid) : NULL;
+  return c != NULL && tou_addr_equal(&c->peer, from) ? c : NULL;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -358,11 +394,29 @@ static int output_reply(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf
   return n;
 }
 
+/* A connection's segment into buf: whole (gather NULL: the payload's
+ * pieces copied after the header), or only its header with *gather naming
+ * the payload's pieces in the send buffer. Returns the datagram's length. */
+static int encode_conn_segment(tou_ep_t *ep, const tou_segment_t *seg,
+                               const tou_payload_ref_t *pieces, uint8_t *buf, size_t cap,
+                               tou_payload_ref_t *gather) {
+  int n = tou_wire_encode_head_split(seg, pieces->len[0], pieces->data[1], buf, cap);
+  if (n < 0 || seg->payload_len == 0) return n;
+  if (gather) {
+    *gather = *pieces;
+    ep->stats.datagrams_gathered++;
+  } else {
+    memcpy(buf + n, pieces->data[0], pieces->len[0]);
+    if (pieces->len[1] > 0) memcpy(buf + n + pieces->len[0], pieces->data[1], pieces->len[1]);
+  }
+  return n + (int)seg->payload_len;
+}
+
 /* One datagram: into buf whole, or (gather non-NULL) its header into buf
  * and its payload left where it lies in the send buffer. */
 static int output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
                   tou_payload_ref_t *gather) {
-  if (gather) *gather = (tou_payload_ref_t){NULL, 0};
+  if (gather) *gather = (tou_payload_ref_t){{NULL, NULL}, {0, 0}};
   if (ep->reply_len > 0) {
     int n = output_reply(ep, now, to, buf, cap);
     if (n > 0) ep->stats.datagrams_out++;
@@ -370,28 +424,17 @@ static int output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
   }
   if (cap < TOU_WIRE_MAX_HEADER_LEN + 1) return list_empty(&ep->output) ? 0 : TOU_ERR_NOBUFS;
   size_t pcap = cap - TOU_WIRE_MAX_HEADER_LEN;
-  if (pcap > ep->scratch_cap) pcap = ep->scratch_cap;
+  if (pcap > ep->cfg.mss) pcap = ep->cfg.mss;
   while (!list_empty(&ep->output)) {
     tou_conn_t *c = tou_container_of(ep->output.next, tou_conn_t, output_link);
     tou_segment_t seg;
+    tou_payload_ref_t pieces;
     list_remove(&c->output_link);
-    bool sent = conn_next_segment(c, now, &seg, ep->scratch, pcap);
+    bool sent = conn_next_segment(c, now, &seg, pcap, &pieces);
     ep_timer_update(ep, c);
     if (!sent) continue;
     list_push_back(&ep->output, &c->output_link); /* round robin between connections */
-    int n;
-    /* The scratch copy (a segment across the send ring's wrap point) is
-     * overwritten by the next call: that payload goes into buf. */
-    if (gather && seg.payload_len > 0 && seg.payload != ep->scratch) {
-      n = tou_wire_encode_head(&seg, buf, cap);
-      if (n >= 0) {
-        *gather = (tou_payload_ref_t){seg.payload, seg.payload_len};
-        n += (int)seg.payload_len;
-        ep->stats.datagrams_gathered++;
-      }
-    } else {
-      n = tou_wire_encode(&seg, buf, cap);
-    }
+    int n = encode_conn_segment(ep, &seg, &pieces, buf, cap, gather);
     if (n < 0) return n;
     *to = c->peer;
     ep->stats.datagrams_out++;

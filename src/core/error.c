@@ -8,6 +8,7 @@ const char *tou_error_name(int err) {
     X(TOU_ERR_NOMEM) X(TOU_ERR_REFUSED) X(TOU_ERR_RESET) X(TOU_ERR_TIMEDOUT)
     X(TOU_ERR_ABORTED) X(TOU_ERR_PIPE) X(TOU_ERR_NOTCONN) X(TOU_ERR_AGAIN)
     X(TOU_ERR_STATE) X(TOU_ERR_EOF) X(TOU_ERR_BUSY) X(TOU_ERR_LIMIT)
+    X(TOU_ERR_VERSION)
 #undef X
   }
   return "TOU_ERR_UNKNOWN";
@@ -35,6 +36,7 @@ const char *tou_error_text(int err) {
     case TOU_ERR_EOF: return "end of stream";
     case TOU_ERR_BUSY: return "resource busy";
     case TOU_ERR_LIMIT: return "limit reached";
+    case TOU_ERR_VERSION: return "peer does not speak this protocol version";
   }
   return "unknown error";
 }

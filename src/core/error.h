@@ -26,6 +26,7 @@ enum tou_error {
   TOU_ERR_EOF = -17,      /* peer finished sending and all data was read */
   TOU_ERR_BUSY = -18,     /* already listening / address in use */
   TOU_ERR_LIMIT = -19,    /* backlog or connection table full */
+  TOU_ERR_VERSION = -20,  /* peer answered our SYN with a version reject (PROTOCOL.md 6) */
 };
 
 /* Stable name of an error code ("TOU_ERR_TIMEDOUT"), "TOU_OK" for 0. */

@@ -35,6 +35,7 @@ void conn_live_init(tou_conn_t *c, uint64_t now) {
   l->last_heard = now;
   l->una_since = TOU_NEVER;
   link_probe_init(&l->probe);
+  uto_init(c);
 }
 
 static void want_output_if_due(tou_conn_t *c) {
@@ -184,6 +185,8 @@ void tou_conn_link_info(const tou_conn_t *c, tou_link_info_t *info) {
   info->confirms_sent = p->confirms_sent;
   info->exchanges = p->exchanges;
   info->keepalives_sent = l->ka_sent;
+  info->user_timeout_us = l->user_timeout;
+  info->peer_user_timeout_us = l->uto_peer;
 }
 
 tou_link_status_t tou_conn_link_state(const tou_conn_t *c) { return c->live.probe.state; }
@@ -208,8 +211,19 @@ int tou_conn_set_keepalive(tou_conn_t *c, uint64_t now, bool enable, uint64_t id
   return TOU_OK;
 }
 
+/* An explicit setting: RFC 5482 3.1 CHANGEABLE becomes false (the
+ * application's value wins over the peer's), and the new value is
+ * announced at once (3: "when the local user timeout changes"); 0 stops
+ * announcing (the option has no "off" value). */
 int tou_conn_set_user_timeout(tou_conn_t *c, uint64_t now, uint64_t timeout_us) {
-  c->live.user_timeout = timeout_us;
+  tou_live_t *l = &c->live;
+  l->user_timeout = timeout_us;
+  l->uto_adv = timeout_us;
+  l->uto_changeable = false;
+  l->uto_pending = timeout_us != 0 && c->state != TOU_CLOSED && c->state != TOU_TIME_WAIT;
+  l->uto_in_flight = false;
+  l->uto_bare = 0;
+  if (l->uto_pending && conn_synchronized(c)) conn_ack_now(c);
   if (live_active(c)) live_track_outstanding(c, now);
   ep_timer_update(c->ep, c);
   return TOU_OK;

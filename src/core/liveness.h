@@ -48,6 +48,15 @@ typedef struct tou_live {
   uint64_t ka_sent;
 
   link_probe_t probe;
+
+  /* RFC 5482 User Timeout Option (user_timeout.c). */
+  uint64_t uto_adv;     /* ADV_UTO: the timeout we announce (0: none) */
+  uint64_t uto_peer;    /* REMOTE_UTO: the peer's latest announcement (0: none) */
+  bool uto_changeable;  /* CHANGEABLE: no explicit per-connection setting yet */
+  bool uto_pending;     /* the option rides on our segments until delivered */
+  bool uto_in_flight;   /* a segment carrying it took sequence space up to uto_end */
+  tou_seq_t uto_end;
+  uint8_t uto_bare;     /* segments without sequence space that carried it */
 } tou_live_t;
 
 /* Hooks for the connection (conn.c, conn_input.c, conn_output.c,
@@ -74,5 +83,15 @@ void keepalive_build(tou_conn_t *c, uint64_t now, tou_segment_t *seg);
 uint64_t user_timeout_deadline(const tou_conn_t *c);
 /* Returns false when the connection ended. */
 bool user_timeout_on_timer(tou_conn_t *c, uint64_t now);
+void uto_init(tou_conn_t *c);
+
+/* RFC 5482 User Timeout Option, for the rest of the connection. Adds the
+ * option to o while it is being announced (SYN, SYN-ACK, and after an
+ * explicit change, until delivered). */
+void conn_uto_option(tou_conn_t *c, tou_options_t *o);
+/* seg, built with conn_uto_option(), is being sent. */
+void conn_uto_on_sent(tou_conn_t *c, const tou_segment_t *seg);
+/* An acceptable segment (or the peer's SYN) carrying the option. */
+void conn_uto_input(tou_conn_t *c, const tou_segment_t *seg);
 
 #endif

@@ -28,6 +28,7 @@
 #define OPTLEN_SACK_PERM 2
 #define OPTLEN_TIMESTAMP 10
 #define OPTLEN_PROBE 19
+#define OPTLEN_UTO 4
 #define OPTLEN_SACK(n) (2 + 8 * (n))
 #define MAX_WSCALE 14 /* RFC 7323 section 2.3: 2^14 * 65535 < 2^30 */
 
@@ -74,6 +75,7 @@ static size_t options_raw_size(const tou_options_t *o) {
   if (o->present & TOU_OPT_TIMESTAMP) n += OPTLEN_TIMESTAMP;
   if (o->present & TOU_OPT_SACK) n += OPTLEN_SACK((size_t)o->sack_count);
   if (o->present & TOU_OPT_PROBE) n += OPTLEN_PROBE;
+  if (o->present & TOU_OPT_UTO) n += OPTLEN_UTO;
   return n;
 }
 
@@ -131,6 +133,11 @@ static size_t write_options(const tou_options_t *o, uint8_t *p) {
     put64(p + 11, o->probe_echo);
     p += OPTLEN_PROBE;
   }
+  if (o->present & TOU_OPT_UTO) {
+    p[0] = TOU_OPTK_UTO, p[1] = OPTLEN_UTO;
+    put16(p + 2, o->uto);
+    p += OPTLEN_UTO;
+  }
   size_t raw = (size_t)(p - start);
   size_t padded = (raw + 3u) & ~(size_t)3u;
   memset(p, TOU_OPTK_EOL, padded - raw);
@@ -154,6 +161,7 @@ static size_t known_option_len(uint8_t kind) {
     case TOU_OPTK_SACK_PERM: return OPTLEN_SACK_PERM;
     case TOU_OPTK_TIMESTAMP: return OPTLEN_TIMESTAMP;
     case TOU_OPTK_PROBE: return OPTLEN_PROBE;
+    case TOU_OPTK_UTO: return OPTLEN_UTO;
     default: return 0;
   }
 }
@@ -166,6 +174,7 @@ static uint32_t option_bit(uint8_t kind) {
     case TOU_OPTK_SACK: return TOU_OPT_SACK;
     case TOU_OPTK_TIMESTAMP: return TOU_OPT_TIMESTAMP;
     case TOU_OPTK_PROBE: return TOU_OPT_PROBE;
+    case TOU_OPTK_UTO: return TOU_OPT_UTO;
     default: return 0;
   }
 }
@@ -199,6 +208,7 @@ static int parse_known_option(uint8_t kind, const uint8_t *v, size_t vlen, tou_o
       o->probe_nonce = get64(v + 1);
       o->probe_echo = get64(v + 9);
       break;
+    case TOU_OPTK_UTO: o->uto = get16(v); break;
   }
   o->present |= option_bit(kind);
   return TOU_OK;
@@ -242,6 +252,7 @@ bool tou_wire_options_equal(const tou_options_t *a, const tou_options_t *b) {
   if (p & TOU_OPT_MSS && a->mss != b->mss) return false;
   if (p & TOU_OPT_WSCALE && a->wscale != b->wscale) return false;
   if (p & TOU_OPT_TIMESTAMP && (a->ts_val != b->ts_val || a->ts_ecr != b->ts_ecr)) return false;
+  if (p & TOU_OPT_UTO && a->uto != b->uto) return false;
   if (p & TOU_OPT_SACK) {
     if (a->sack_count != b->sack_count || a->sack_count > TOU_WIRE_MAX_SACK) return false;
     for (unsigned i = 0; i < a->sack_count; i++)
@@ -310,23 +321,36 @@ int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
   return (int)total;
 }
 
-int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+int tou_wire_encode_head_split(const tou_segment_t *seg, size_t first_len, const uint8_t *rest,
+                               uint8_t *buf, size_t cap) {
   int rc = head_len(seg, buf, cap);
   if (rc < 0) return rc;
+  if (first_len > seg->payload_len || (first_len < seg->payload_len && rest == NULL))
+    return TOU_ERR_INVAL;
   size_t hlen = (size_t)rc;
   write_head(seg, buf, hlen);
   /* The same checksum as tou_wire_encode(): over the header (its checksum
-   * field zero) and then the payload, wherever the payload lies. */
+   * field zero) and then the payload, wherever its pieces lie. */
   uint32_t crc = tou_crc32c(0, buf, hlen);
-  if (seg->payload_len > 0) crc = tou_crc32c(crc, seg->payload, seg->payload_len);
+  if (first_len > 0) crc = tou_crc32c(crc, seg->payload, first_len);
+  if (first_len < seg->payload_len) crc = tou_crc32c(crc, rest, seg->payload_len - first_len);
   put32(buf + OFF_CRC, crc);
   return (int)hlen;
+}
+
+int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+  return tou_wire_encode_head_split(seg, seg ? seg->payload_len : 0, NULL, buf, cap);
 }
 
 /* Order of checks: version, length, header length, checksum, options. The
  * checksum is verified before any option is interpreted, so a corrupted but
  * well-framed datagram is always reported as TOU_ERR_BAD_CHECKSUM, and only
  * authentic (uncorrupted) option bytes can produce TOU_ERR_BAD_OPTION. */
+uint32_t tou_wire_peek_dst_cid(const uint8_t *data, size_t len) {
+  if (data == NULL || len < TOU_WIRE_HEADER_LEN || data[OFF_VERSION] != TOU_WIRE_VERSION) return 0;
+  return get32(data + OFF_DST_CID);
+}
+
 int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg) {
   if (seg == NULL || (data == NULL && len > 0)) return TOU_ERR_INVAL;
   if (len < 1) return TOU_ERR_TRUNCATED;
@@ -353,6 +377,26 @@ int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg) {
   s.payload = s.payload_len > 0 ? data + hlen : NULL;
   *seg = s;
   return TOU_OK;
+}
+
+/* ---- user timeout (RFC 5482) ------------------------------------------ */
+
+#define UTO_VALUE_MAX 0x7fffu
+#define US_PER_S 1000000ull
+
+uint64_t tou_wire_uto_us(uint16_t uto) {
+  uint64_t v = uto & UTO_VALUE_MAX;
+  return (uto & TOU_UTO_MINUTES ? v * 60 : v) * US_PER_S;
+}
+
+/* Seconds while they fit (the finer unit), else minutes; rounded up, so
+ * the peer never hears a shorter timeout than the one we keep. */
+uint16_t tou_wire_uto_field(uint64_t us) {
+  uint64_t s = (us + US_PER_S - 1) / US_PER_S;
+  if (s == 0) s = 1;
+  if (s <= UTO_VALUE_MAX) return (uint16_t)s;
+  uint64_t m = (s + 59) / 60;
+  return (uint16_t)(TOU_UTO_MINUTES | (m < UTO_VALUE_MAX ? m : UTO_VALUE_MAX));
 }
 
 /* ---- version negotiation ---------------------------------------------- */

@@ -38,6 +38,7 @@ enum {
   TOU_OPT_SACK = 1u << 3,
   TOU_OPT_TIMESTAMP = 1u << 4,
   TOU_OPT_PROBE = 1u << 5,
+  TOU_OPT_UTO = 1u << 6,
 };
 
 /* Option kinds on the wire. */
@@ -49,6 +50,7 @@ enum {
   TOU_OPTK_SACK_PERM = 4,
   TOU_OPTK_SACK = 5,
   TOU_OPTK_TIMESTAMP = 8,
+  TOU_OPTK_UTO = 28, /* RFC 5482's kind */
   TOU_OPTK_PROBE = 30,
 };
 
@@ -72,7 +74,17 @@ typedef struct tou_options {
   uint8_t probe_phase;
   uint64_t probe_nonce;
   uint64_t probe_echo;
+  uint16_t uto; /* RFC 5482 user timeout: TOU_UTO_MINUTES (G bit) | 15-bit value */
 } tou_options_t;
+
+/* The UTO option's granularity bit (RFC 5482 3): set, the value counts
+ * minutes; clear, seconds. */
+#define TOU_UTO_MINUTES 0x8000u
+/* Microseconds a UTO field announces. */
+uint64_t tou_wire_uto_us(uint16_t uto);
+/* The UTO field announcing at least us (rounded up to a second; in minutes
+ * when that does not fit 15 bits, at most 32767 minutes); us > 0. */
+uint16_t tou_wire_uto_field(uint64_t us);
 
 typedef struct tou_segment {
   uint8_t flags;    /* TOU_FIN | TOU_SYN | ... */
@@ -104,9 +116,20 @@ int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap);
  * payload (for a gathered send). cap bounds the whole datagram, as for
  * tou_wire_encode(). */
 int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap);
+/* As tou_wire_encode_head(), for a payload in two pieces (a ring buffer's
+ * wrap point splits it): of its seg->payload_len bytes, the first first_len
+ * lie at seg->payload and the rest at rest. TOU_ERR_INVAL when first_len
+ * exceeds payload_len, or rest is NULL with bytes left for it. */
+int tou_wire_encode_head_split(const tou_segment_t *seg, size_t first_len, const uint8_t *rest,
+                               uint8_t *buf, size_t cap);
 /* Decodes one datagram. Returns TOU_OK and fills *seg (payload points into
  * data), or a negative TOU_ERR_* naming the malformation. */
 int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg);
+
+/* The destination cid of what looks like one of our segments, without
+ * checking it (no checksum, no options); 0 when too short or another
+ * version. A hint for demultiplexing ahead of tou_wire_decode(). */
+uint32_t tou_wire_peek_dst_cid(const uint8_t *data, size_t len);
 
 /* Parses an options area (as found between the fixed header and the payload).
  * Unknown kinds are skipped by their length. */

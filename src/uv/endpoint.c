@@ -90,6 +90,14 @@ void tou__input(struct tou_endpoint_impl *impl, uint64_t now, const tou_addr_t *
                 const uint8_t *data, size_t len) {
   impl->stats.datagrams_received++;
   impl->stats.bytes_received += (uint64_t)len;
+  if (impl->held_stream) {
+    /* Another stream's datagram: the held buffer gets its read_cb first,
+     * so that stream's payload too can go straight into its application
+     * buffer (one stream holds a buffer at a time, see stream.c). */
+    tou_conn_t *c = tou_ep_conn_for(impl->core, from, data, len);
+    if (c && tou_conn_user(c) && tou_conn_user(c) != impl->held_stream)
+      tou__stream_flush_held(impl, false);
+  }
   tou_ep_input(impl->core, now, from, data, len);
   impl->input_dirty = true;
   tou__stream_flush_held(impl, true);
@@ -191,6 +199,7 @@ TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
   ep->impl = impl;
   impl->handle = ep;
   impl->recv_fd = -1;
+  impl->send_fd = -1;
 
   tou_config_t cfg;
   config_from_options(&impl->opts, &cfg, impl);
@@ -404,6 +413,7 @@ static void on_uv_handle_closed(uv_handle_t *h) {
   free(impl->accept_ring);
   tou__send_batch_free(impl);
   tou__recv_free(impl);
+  tou__send_wait_free(impl);
   free(impl->recv_buf);
   free(impl);
   ep->impl = NULL;
@@ -414,11 +424,15 @@ static void on_uv_handle_closed(uv_handle_t *h) {
 /* Called once no stream callback is due any more: release the socket and the
  * timers; the core goes with the last of them. */
 void tou__endpoint_finish_close(struct tou_endpoint_impl *impl) {
-  tou__flush_output(impl); /* the FINs and RSTs of the streams just closed */
+  /* The FINs and RSTs of the streams just closed, even behind a full
+   * socket buffer: one last try. */
+  impl->send_blocked = false;
+  tou__flush_output(impl);
   uv_close((uv_handle_t *)&impl->timer, on_uv_handle_closed);
   uv_close((uv_handle_t *)&impl->check, on_uv_handle_closed);
   uv_close((uv_handle_t *)&impl->idle, on_uv_handle_closed);
   if (impl->poll_open) uv_close((uv_handle_t *)&impl->poll, on_uv_handle_closed);
+  if (impl->send_poll_open) uv_close((uv_handle_t *)&impl->send_poll, on_uv_handle_closed);
   if (impl->udp_open) uv_close((uv_handle_t *)&impl->udp, on_uv_handle_closed);
 }
 

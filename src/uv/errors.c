@@ -21,6 +21,7 @@ int tou__uv_err(int err) {
     case TOU_ERR_EOF: return UV_EOF;
     case TOU_ERR_BUSY: return UV_EBUSY;
     case TOU_ERR_LIMIT: return UV_ENOBUFS;
+    case TOU_ERR_VERSION: return UV_EPROTONOSUPPORT;
     case TOU_ERR_NOBUFS: return UV_ENOBUFS;
     case TOU_ERR_NOMEM: return UV_ENOMEM;
     case TOU_ERR_INVAL: return UV_EINVAL;

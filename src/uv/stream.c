@@ -272,8 +272,8 @@ static void deliver_held(tou_stream_t *s) {
  * runs each alloc_cb's read_cb before any other alloc_cb, and applications
  * rely on it (one static buffer shared by every stream, even by several
  * endpoints, as examples/signal does). So at most one stream of an endpoint
- * holds a buffer, and the receive paths call this when it is full and when
- * they return to the loop. Not inside tou_ep_input(): the read callback
+ * holds a buffer, and the receive paths call this when it is full, before a
+ * datagram for another stream, and when they return to the loop. Not inside tou_ep_input(): the read callback
  * may call into the core. */
 void tou__stream_flush_held(struct tou_endpoint_impl *impl, bool only_full) {
   tou_stream_t *s = impl->held_stream;

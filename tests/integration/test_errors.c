@@ -1,7 +1,8 @@
-/* Every error path returns its libuv code: refused, timed out, reset by the
- * peer, write after shutdown, end of stream, requests cancelled by close,
- * close during connect, abort. */
+/* Every error path returns its libuv code: refused, timed out, version
+ * rejected, reset by the peer, write after shutdown, end of stream, requests
+ * cancelled by close, close during connect, abort. */
 #include "harness.h"
+#include "wire.h" /* tou_crc32c, to build a version reject */
 
 typedef struct pair {
   uv_loop_t loop;
@@ -107,6 +108,64 @@ static void connect_timed_out(void **state) {
   h_run_until(&p.loop, &p.connect_done, 8000);
   assert_int_equal(p.connect_status, UV_ETIMEDOUT);
   uv_close((uv_handle_t *)&silent, NULL);
+  pair_close(&p, true, false);
+}
+
+/* A UDP port whose endpoint speaks only "version 2": it answers each
+ * datagram with a version reject (PROTOCOL.md 6) naming the sender's cid. */
+typedef struct rejecter {
+  uv_udp_t udp;
+  uv_udp_send_t req;
+  uint8_t out[TOU_WIRE_VREJECT_HEADER_LEN + 1];
+  bool sending;
+} rejecter_t;
+
+static void rejecter_sent(uv_udp_send_t *req, int status) {
+  (void)status;
+  ((rejecter_t *)req->data)->sending = false;
+}
+
+static void rejecter_recv(uv_udp_t *u, ssize_t n, const uv_buf_t *b, const struct sockaddr *a,
+                          unsigned f) {
+  (void)f;
+  rejecter_t *r = u->data;
+  if (n < 12 || a == NULL || r->sending) return;
+  const uint8_t *in = (const uint8_t *)b->base;
+  memset(r->out, 0, sizeof r->out);
+  r->out[1] = 1;
+  memcpy(r->out + 4, in + 8, 4); /* destination: the rejected datagram's source cid */
+  memcpy(r->out + 8, in + 4, 4);
+  r->out[TOU_WIRE_VREJECT_HEADER_LEN] = 2;
+  uint32_t crc = tou_crc32c(0, r->out, sizeof r->out);
+  for (int i = 0; i < 4; i++) r->out[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+  uv_buf_t ob = uv_buf_init((char *)r->out, sizeof r->out);
+  r->req.data = r;
+  r->sending = uv_udp_send(&r->req, u, &ob, 1, a, rejecter_sent) == 0;
+}
+
+/* The peer's endpoint speaks another protocol version: the connect fails
+ * with UV_EPROTONOSUPPORT (not UV_ETIMEDOUT after the SYN retries). */
+static void connect_version_rejected(void **state) {
+  (void)state;
+  pair_t p;
+  pair_open(&p, false, NULL);
+  rejecter_t r;
+  memset(&r, 0, sizeof r);
+  struct sockaddr_in any;
+  uv_ip4_addr("127.0.0.1", 0, &any);
+  uv_udp_init(&p.loop, &r.udp);
+  r.udp.data = &r;
+  assert_int_equal(uv_udp_bind(&r.udp, (const struct sockaddr *)&any, 0), 0);
+  uv_udp_recv_start(&r.udp, discard_alloc, rejecter_recv);
+  struct sockaddr_storage addr;
+  int len = sizeof addr;
+  uv_udp_getsockname(&r.udp, (struct sockaddr *)&addr, &len);
+  assert_int_equal(TOU(tou_connect(&p.connect, &p.client_ep, &p.client,
+                                   (const struct sockaddr *)&addr, on_connect)),
+                   0);
+  h_run_until(&p.loop, &p.connect_done, 5000);
+  assert_int_equal(p.connect_status, UV_EPROTONOSUPPORT);
+  uv_close((uv_handle_t *)&r.udp, NULL);
   pair_close(&p, true, false);
 }
 
@@ -335,6 +394,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(connect_refused),
       cmocka_unit_test(connect_timed_out),
+      cmocka_unit_test(connect_version_rejected),
       cmocka_unit_test(reset_by_peer),
       cmocka_unit_test(eof_and_epipe),
       cmocka_unit_test(close_cancels_writes),

@@ -12,7 +12,8 @@
  *                                syncookies syn_flood_rate syn_flood_quiet
  *                                syncookie_lifetime keepalive keepalive_idle
  *                                keepalive_intvl keepalive_cnt user_timeout
- *                                link_probe_idle link_probe_timeout
+ *                                user_timeout_accept user_timeout_min
+ *                                user_timeout_max link_probe_idle link_probe_timeout
  *                                link_probe_retry link_probe_min_gap,
  *                                and the driver's tolerance (seconds, 0.004)
  *   expect-failure TEXT          (driver self-test) the script must fail
@@ -24,10 +25,14 @@
  * Before a line runs, every timer due by then fires.
  *
  * Application commands: listen [backlog] | unlisten | connect | accept |
- *   send N | recv N | recv eof | shutdown | close | abort | wait
+ *   send N | recv N | recv eof | shutdown | close | abort | wait |
+ *   user-timeout SECONDS (tou_conn_set_user_timeout)
  * Segments:
  *   > FLAGS [field=V ...] [<options>]   the endpoint must send this next
  *   < FLAGS [field=V ...] [<options>]   the peer sends this now
+ *   < version-reject [dcid=V] [scid=V] [versions=A,B]   the peer's endpoint
+ *                                rejects our version (PROTOCOL.md 6); default
+ *                                the endpoint's cid, 0, version 2
  *   FLAGS: S F R P U, and "." for ACK ("S.", "F.", "R.", ".").
  *   fields: seq ack win len dcid scid urg; V is a number or "*" (any).
  *   seq/ack are RELATIVE, as in packetdrill: the endpoint's ISN is learned
@@ -247,6 +252,7 @@ static bool check_options(driver_t *d, const script_pkt_t *p, const tou_segment_
   if (!check_field(d, "ws", &p->wscale, g->opts.wscale, seg)) return false;
   if (!check_field(d, "ts val", &p->ts_val, g->opts.ts_val, seg)) return false;
   if (!check_field(d, "ts ecr", &p->ts_ecr, g->opts.ts_ecr, seg)) return false;
+  if (!check_field(d, "uto", &p->uto, g->opts.uto, seg)) return false;
   for (unsigned i = 0; i < p->sack_count && i < g->opts.sack_count; i++) {
     if (!check_field(d, "sack left", &p->sack_left[i], (uint32_t)(g->opts.sack[i].left - PEER_ISN), seg))
       return false;
@@ -375,8 +381,29 @@ static uint32_t field_or(const script_field_t *f, uint32_t base, uint32_t dflt) 
   return f->set && !f->any ? base + (uint32_t)f->v : dflt;
 }
 
+/* A version-reject datagram (PROTOCOL.md 6), built by hand: the core only
+ * encodes rejects listing its own version. */
+static bool run_in_vreject(driver_t *d, const script_pkt_t *p) {
+  uint8_t buf[TOU_WIRE_VREJECT_HEADER_LEN + 8] = {0};
+  uint32_t dcid = p->dcid.set && !p->dcid.any ? (uint32_t)p->dcid.v : d->ep_cid;
+  uint32_t scid = p->scid.set && !p->scid.any ? (uint32_t)p->scid.v : 0;
+  buf[1] = (uint8_t)p->vr_count;
+  for (int i = 0; i < 4; i++) {
+    buf[4 + i] = (uint8_t)(dcid >> (24 - 8 * i));
+    buf[8 + i] = (uint8_t)(scid >> (24 - 8 * i));
+  }
+  memcpy(buf + TOU_WIRE_VREJECT_HEADER_LEN, p->vr_versions, p->vr_count);
+  size_t n = TOU_WIRE_VREJECT_HEADER_LEN + p->vr_count;
+  uint32_t crc = tou_crc32c(0, buf, n);
+  for (int i = 0; i < 4; i++) buf[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+  tou_ep_input(d->ep, d->now, &d->peer, buf, n);
+  drain(d);
+  return !d->failed;
+}
+
 static bool run_in(driver_t *d, const script_line_t *l) {
   const script_pkt_t *p = &l->pkt;
+  if (p->vreject) return run_in_vreject(d, p);
   tou_segment_t s;
   memset(&s, 0, sizeof s);
   static uint8_t payload[65536];
@@ -406,6 +433,7 @@ static bool run_in(driver_t *d, const script_line_t *l) {
     s.opts.probe_echo = p->probe_echo_last ? d->last_probe_nonce
                         : p->probe_echo.set && !p->probe_echo.any ? (uint64_t)p->probe_echo.v
                                                                   : 0;
+    s.opts.uto = (uint16_t)(p->uto.set && !p->uto.any ? p->uto.v : 0);
     s.opts.sack_count = (uint8_t)p->sack_count;
     for (unsigned i = 0; i < p->sack_count; i++) {
       s.opts.sack[i].left = d->ep_isn + (uint32_t)p->sack_left[i].v;
@@ -511,6 +539,10 @@ static bool run_call(driver_t *d, const script_line_t *l) {
       break;
     case SC_WAIT:
       break;
+    case SC_USER_TIMEOUT:
+      if (!need_conn(d)) return false;
+      rc = tou_conn_set_user_timeout(d->conn, d->now, (uint64_t)l->arg);
+      break;
   }
   if (rc < 0) d->last_error = rc;
   drain(d);
@@ -599,6 +631,9 @@ static bool apply_live_option(tou_config_t *c, const char *name, double v, uint6
   else if (strcmp(name, "keepalive_intvl") == 0) c->keepalive_intvl_us = us;
   else if (strcmp(name, "keepalive_cnt") == 0) c->keepalive_cnt = (unsigned)v;
   else if (strcmp(name, "user_timeout") == 0) c->user_timeout_us = us;
+  else if (strcmp(name, "user_timeout_accept") == 0) c->user_timeout_accept = v != 0;
+  else if (strcmp(name, "user_timeout_min") == 0) c->user_timeout_min_us = us;
+  else if (strcmp(name, "user_timeout_max") == 0) c->user_timeout_max_us = us;
   else if (strcmp(name, "link_probe_idle") == 0) c->link_probe_idle_us = us;
   else if (strcmp(name, "link_probe_timeout") == 0) c->link_probe_timeout_us = us;
   else if (strcmp(name, "link_probe_retry") == 0) c->link_probe_retry_us = us;

@@ -138,6 +138,18 @@ static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
     }
     return true;
   }
+  if (strcmp(name, "uto") == 0) {
+    /* uto N | uto N min | uto * (RFC 5482: seconds, or minutes with G) */
+    pkt->opts |= TOU_OPT_UTO;
+    if (!v1) return true;
+    if (!parse_field(p, "uto", v1, &pkt->uto)) return false;
+    char *unit = word(&s);
+    if (unit && strcmp(unit, "min") != 0) return fail(p, "uto: unit must be 'min', got '%s'", unit);
+    if (!pkt->uto.any && (pkt->uto.v < 0 || pkt->uto.v > 0x7fff))
+      return fail(p, "uto: value %lld does not fit 15 bits", (long long)pkt->uto.v);
+    if (unit && !pkt->uto.any) pkt->uto.v |= TOU_UTO_MINUTES;
+    return true;
+  }
   if (strcmp(name, "probe") == 0) {
     /* probe ask|answer|confirm|N [nonce V] [echo V|last] */
     pkt->opts |= TOU_OPT_PROBE;
@@ -165,6 +177,39 @@ static bool parse_option(parser_t *p, char *opt, script_pkt_t *pkt) {
   return fail(p, "unknown option '%s'", name);
 }
 
+/* "version-reject [dcid=V] [scid=V] [versions=A,B,...]" (default: the
+ * endpoint's cid, 0, and version 2). */
+static bool parse_vreject(parser_t *p, char *s, script_pkt_t *pkt) {
+  pkt->vreject = true;
+  pkt->vr_count = 1;
+  pkt->vr_versions[0] = 2;
+  char *w;
+  while ((w = word(&s)) != NULL) {
+    char *eq = strchr(w, '=');
+    if (!eq) return fail(p, "expected name=value, got '%s'", w);
+    *eq = '\0';
+    char *v = eq + 1;
+    if (strcmp(w, "dcid") == 0) {
+      if (!parse_field(p, w, v, &pkt->dcid)) return false;
+    } else if (strcmp(w, "scid") == 0) {
+      if (!parse_field(p, w, v, &pkt->scid)) return false;
+    } else if (strcmp(w, "versions") == 0) {
+      pkt->vr_count = 0;
+      char *save = NULL;
+      for (char *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        int64_t x;
+        if (!parse_int(t, &x) || x > 255 || pkt->vr_count == 8)
+          return fail(p, "bad version list '%s'", v);
+        pkt->vr_versions[pkt->vr_count++] = (uint8_t)x;
+      }
+      if (pkt->vr_count == 0) return fail(p, "empty version list");
+    } else {
+      return fail(p, "unknown field '%s' (dcid scid versions)", w);
+    }
+  }
+  return true;
+}
+
 static bool parse_pkt(parser_t *p, char *s, script_pkt_t *pkt) {
   memset(pkt, 0, sizeof *pkt);
   char *opts = strchr(s, '<');
@@ -180,6 +225,7 @@ static bool parse_pkt(parser_t *p, char *s, script_pkt_t *pkt) {
   }
   char *w = word(&s);
   if (!w) return fail(p, "segment line needs flags");
+  if (strcmp(w, "version-reject") == 0) return parse_vreject(p, s, pkt);
   if (!parse_flags(p, w, &pkt->flags)) return false;
   while ((w = word(&s)) != NULL) {
     char *eq = strchr(w, '=');
@@ -285,7 +331,8 @@ static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
   } calls[] = {{"listen", SC_LISTEN},     {"unlisten", SC_UNLISTEN}, {"connect", SC_CONNECT},
                {"accept", SC_ACCEPT},     {"send", SC_SEND},         {"recv", SC_RECV},
                {"shutdown", SC_SHUTDOWN}, {"close", SC_CLOSE},       {"abort", SC_ABORT},
-               {"wait", SC_WAIT},         {"send-urgent", SC_SEND_URGENT}};
+               {"wait", SC_WAIT},         {"send-urgent", SC_SEND_URGENT},
+               {"user-timeout", SC_USER_TIMEOUT}};
   size_t i;
   for (i = 0; i < sizeof calls / sizeof calls[0]; i++)
     if (strcmp(verb, calls[i].name) == 0) break;
@@ -301,6 +348,10 @@ static bool parse_call(parser_t *p, char *verb, char *s, script_line_t *l) {
     }
     if (!parse_int(arg, &l->arg) || l->arg < 0 || l->arg > 1 << 20)
       return fail(p, "bad byte count '%s'", arg);
+  } else if (l->call == SC_USER_TIMEOUT) {
+    uint64_t us;
+    if (!arg || !parse_seconds(arg, &us)) return fail(p, "user-timeout needs seconds");
+    l->arg = (int64_t)us;
   } else if (l->call == SC_LISTEN) {
     l->arg = 16;
     if (arg && !parse_int(arg, &l->arg)) return fail(p, "bad backlog '%s'", arg);

@@ -28,6 +28,12 @@ typedef struct script_pkt {
   script_field_t sack_left[4], sack_right[4];
   script_field_t probe_phase, probe_nonce, probe_echo;
   bool probe_echo_last; /* "echo last": the last nonce the endpoint sent */
+  script_field_t uto;   /* "uto N [min]": the RFC 5482 field (G bit for min) */
+  /* "< version-reject [dcid=V] [scid=V] [versions=A,B,...]": a version-0
+   * datagram (PROTOCOL.md 6) instead of a segment. */
+  bool vreject;
+  unsigned vr_count;
+  uint8_t vr_versions[8];
 } script_pkt_t;
 
 typedef enum script_kind {
@@ -42,6 +48,7 @@ typedef enum script_call {
   SC_LISTEN, SC_UNLISTEN, SC_CONNECT, SC_ACCEPT, SC_SEND, SC_RECV, SC_RECV_EOF,
   SC_SHUTDOWN, SC_CLOSE, SC_ABORT, SC_WAIT,
   SC_SEND_URGENT, /* send-urgent N: tou_conn_send_urgent */
+  SC_USER_TIMEOUT, /* user-timeout SECONDS: tou_conn_set_user_timeout */
 } script_call_t;
 
 typedef enum script_expect {

@@ -64,6 +64,11 @@ static size_t format_options(const tou_options_t *o, char *buf, size_t cap, size
     n = append(buf, cap, n, "%sprobe %u", sep, o->probe_phase);
     sep = ",";
   }
+  if (o->present & TOU_OPT_UTO) {
+    n = append(buf, cap, n, "%suto %u%s", sep, o->uto & ~TOU_UTO_MINUTES,
+               o->uto & TOU_UTO_MINUTES ? " min" : "");
+    sep = ",";
+  }
   return append(buf, cap, n, ">");
 }
 

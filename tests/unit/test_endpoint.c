@@ -122,6 +122,71 @@ static void unknown_version_gets_version_reject(void **state) {
   tou_ep_free(ep);
 }
 
+/* A version reject for our SYN (PROTOCOL.md 6), listing version 2 only. */
+static size_t make_reject(uint8_t *buf, uint32_t dst_cid, uint32_t src_cid) {
+  memset(buf, 0, TOU_WIRE_VREJECT_HEADER_LEN + 1);
+  buf[1] = 1;
+  for (int i = 0; i < 4; i++) {
+    buf[4 + i] = (uint8_t)(dst_cid >> (24 - 8 * i));
+    buf[8 + i] = (uint8_t)(src_cid >> (24 - 8 * i));
+  }
+  buf[TOU_WIRE_VREJECT_HEADER_LEN] = 2;
+  size_t n = TOU_WIRE_VREJECT_HEADER_LEN + 1;
+  uint32_t crc = tou_crc32c(0, buf, n);
+  for (int i = 0; i < 4; i++) buf[12 + i] = (uint8_t)(crc >> (24 - 8 * i));
+  return n;
+}
+
+/* A version reject ends a connect only when it names our opening SYN and
+ * comes from the address the SYN went to; the others are dropped
+ * (traced as TOU_ERR_BAD_VERSION, or the reject decoder's error), and
+ * never answered. */
+static void version_reject_ends_matching_connect_only(void **state) {
+  (void)state;
+  tlog_t t = {0};
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  cfg.trace = tracer;
+  cfg.trace_ctx = &t;
+  tou_ep_t *ep = tou_ep_new(&cfg, 0);
+  tou_addr_t server = pair_addr("server"), other = pair_addr("other"), to;
+  int err = 0;
+  tou_conn_t *c = tou_ep_connect(ep, 0, &server, &err);
+  assert_non_null(c);
+  uint8_t out[256];
+  int n = tou_ep_output(ep, 0, &to, out, sizeof out);
+  assert_true(n > 0);
+  tou_segment_t syn;
+  assert_int_equal(tou_wire_decode(out, (size_t)n, &syn), TOU_OK);
+  uint8_t rej[64];
+  size_t len = make_reject(rej, syn.src_cid, 0);
+
+  tou_ep_input(ep, 1000, &other, rej, len); /* not the SYN's destination */
+  assert_int_equal(tou_conn_state(c), TOU_SYN_SENT);
+  assert_int_equal(t.last_drop_error, TOU_ERR_BAD_VERSION);
+  rej[len - 1] ^= 1; /* corrupted */
+  t.last_drop_error = 0;
+  tou_ep_input(ep, 1000, &server, rej, len);
+  assert_int_equal(tou_conn_state(c), TOU_SYN_SENT);
+  assert_int_equal(t.last_drop_error, TOU_ERR_BAD_CHECKSUM);
+  len = make_reject(rej, syn.src_cid ^ 1, 0); /* another cid */
+  tou_ep_input(ep, 1000, &server, rej, len);
+  assert_int_equal(tou_conn_state(c), TOU_SYN_SENT);
+  assert_int_equal(tou_ep_output(ep, 1000, &to, out, sizeof out), 0); /* no answers */
+
+  len = make_reject(rej, syn.src_cid, 0);
+  tou_ep_input(ep, 2000, &server, rej, len);
+  assert_int_equal(tou_conn_state(c), TOU_CLOSED);
+  assert_int_equal(tou_conn_error(c), TOU_ERR_VERSION);
+  assert_string_equal(tou_error_name(TOU_ERR_VERSION), "TOU_ERR_VERSION");
+  assert_int_equal(tou_ep_output(ep, 2000, &to, out, sizeof out), 0);
+  tou_ep_stats_t st;
+  tou_ep_get_stats(ep, &st);
+  assert_int_equal(st.dropped, 3);
+  tou_conn_close(c, 2000);
+  tou_ep_free(ep);
+}
+
 static void reply_queue_is_bounded(void **state) {
   (void)state;
   tou_config_t cfg;
@@ -179,6 +244,10 @@ static void invalid_config_is_refused(void **state) {
   tou_config_default(&cfg);
   cfg.max_connections = 0;
   assert_null(tou_ep_new(&cfg, 0));
+  tou_config_default(&cfg);
+  cfg.user_timeout_accept = true; /* RFC 5482 L_LIMIT above U_LIMIT */
+  cfg.user_timeout_min_us = cfg.user_timeout_max_us + 1;
+  assert_null(tou_ep_new(&cfg, 0));
 }
 
 static void defaults_match_documentation(void **state) {
@@ -195,6 +264,12 @@ static void defaults_match_documentation(void **state) {
   assert_int_equal(cfg.msl_us, 30000000);
   assert_int_equal(cfg.challenge_acks_per_sec, 1000);
   assert_int_equal(cfg.syn_backlog, 256);
+  /* PROTOCOL.md 5.7: the UTO option is adopted only when enabled; limits
+   * 100 s (RFC 1122 R2) and 3600 s. */
+  assert_int_equal(cfg.user_timeout_us, 0);
+  assert_false(cfg.user_timeout_accept);
+  assert_int_equal(cfg.user_timeout_min_us, 100000000ull);
+  assert_int_equal(cfg.user_timeout_max_us, 3600000000ull);
 }
 
 static void state_names(void **state) {
@@ -233,6 +308,29 @@ static void events_are_coalesced_per_connection(void **state) {
   assert_true(e & TOU_EV_READABLE);
   assert_false(tou_ep_next_event(p.ep[1], &c, &e)); /* one entry for all three */
   assert_int_equal(tou_conn_recv(b, p.now, buf[0], sizeof buf[0]), 3);
+  pair_free(&p);
+}
+
+/* The demultiplexing hint names the connection tou_ep_input() would feed,
+ * and nothing for a SYN, another source or an unknown cid. */
+static void conn_for_names_the_receiving_connection(void **state) {
+  (void)state;
+  pair_t p;
+  pair_init(&p, 5 * MS);
+  p.cfg[0].nodelay = true;
+  pair_start(&p);
+  tou_conn_t *a, *b;
+  pair_connect(&p, &a, &b);
+  pair_run(&p, 50 * MS);
+  tou_addr_t to;
+  uint8_t buf[1600];
+  tou_conn_send(a, p.now, (const uint8_t *)"x", 1);
+  int len = tou_ep_output(p.ep[0], p.now, &to, buf, sizeof buf);
+  assert_true(len > 0);
+  assert_ptr_equal(tou_ep_conn_for(p.ep[1], &p.addr[0], buf, (size_t)len), b);
+  assert_null(tou_ep_conn_for(p.ep[1], &p.addr[1], buf, (size_t)len)); /* wrong source */
+  assert_null(tou_ep_conn_for(p.ep[0], &p.addr[0], buf, (size_t)len)); /* not its cid */
+  assert_null(tou_ep_conn_for(p.ep[1], &p.addr[0], buf, 10));
   pair_free(&p);
 }
 
@@ -297,6 +395,7 @@ int main(void) {
       cmocka_unit_test(trace_reports_states_and_segments),
       cmocka_unit_test(malformed_input_is_dropped_and_traced),
       cmocka_unit_test(unknown_version_gets_version_reject),
+      cmocka_unit_test(version_reject_ends_matching_connect_only),
       cmocka_unit_test(reply_queue_is_bounded),
       cmocka_unit_test(small_output_buffer_is_refused_not_lost),
       cmocka_unit_test(invalid_config_is_refused),
@@ -304,6 +403,7 @@ int main(void) {
       cmocka_unit_test(state_names),
       cmocka_unit_test(events_are_coalesced_per_connection),
       cmocka_unit_test(many_connections),
+      cmocka_unit_test(conn_for_names_the_receiving_connection),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

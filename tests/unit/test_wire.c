@@ -132,6 +132,7 @@ static void assert_segment_fields(const tou_segment_t *d, const tou_segment_t *e
     assert_int_equal(d->opts.probe_nonce, e->opts.probe_nonce);
     assert_int_equal(d->opts.probe_echo, e->opts.probe_echo);
   }
+  if (e->opts.present & TOU_OPT_UTO) assert_int_equal(d->opts.uto, e->opts.uto);
   assert_int_equal(d->payload_len, e->payload_len);
   if (e->payload_len > 0) assert_memory_equal(d->payload, e->payload, e->payload_len);
   else assert_null(d->payload);
@@ -242,8 +243,8 @@ static void protocol_doc_holds_the_same_bytes(void **state) {
 
 /* ---- round trips ------------------------------------------------------- */
 
-/* Option sets: every subset of MSS / WSCALE / SACK_PERM / TIMESTAMP / PROBE,
- * times SACK absent or with 1..4 blocks. */
+/* Option sets: every subset of MSS / WSCALE / SACK_PERM / TIMESTAMP / PROBE /
+ * UTO, times SACK absent or with 1..4 blocks. */
 static tou_options_t option_set(unsigned subset, unsigned sack_blocks, uint32_t salt) {
   tou_options_t o;
   memset(&o, 0, sizeof o);
@@ -260,6 +261,10 @@ static tou_options_t option_set(unsigned subset, unsigned sack_blocks, uint32_t 
     o.probe_phase = (uint8_t)(1 + salt % 3);
     o.probe_nonce = 0x8000000000000001ull * (salt + 1);
     o.probe_echo = ~o.probe_nonce;
+  }
+  if (subset & 32) {
+    o.present |= TOU_OPT_UTO;
+    o.uto = (uint16_t)(salt * 0x9e37u); /* both granularities, 0 and 0x7fff included */
   }
   if (sack_blocks > 0) {
     o.present |= TOU_OPT_SACK;
@@ -278,9 +283,9 @@ static void round_trip_all_flags_and_options(void **state) {
   uint8_t buf[512], buf2[512];
   unsigned count = 0;
   for (unsigned flags = 0; flags < 64; flags++) {
-    for (unsigned subset = 0; subset < 32; subset++) {
+    for (unsigned subset = 0; subset < 64; subset++) {
       for (unsigned sack = 0; sack <= TOU_WIRE_MAX_SACK; sack++) {
-        uint32_t salt = flags * 160 + subset * 5 + sack;
+        uint32_t salt = flags * 320 + subset * 5 + sack;
         tou_segment_t s = seg_make((uint8_t)flags, salt * 0x01000193u, ~salt, 0xfffffffeu + salt,
                                    salt * 3, (uint16_t)(salt * 11));
         s.urgent = (uint16_t)(flags & TOU_URG ? salt : 0);
@@ -310,7 +315,7 @@ static void round_trip_all_flags_and_options(void **state) {
       }
     }
   }
-  assert_int_equal(count, 64 * 32 * 5);
+  assert_int_equal(count, 64 * 64 * 5);
 }
 
 /* The caller may build the payload in place, right after the header. */
@@ -357,6 +362,39 @@ static void encode_head_matches_encode(void **state) {
   tou_segment_t d;
   assert_int_equal(tou_wire_decode(gathered, (size_t)n, &d), TOU_OK);
   assert_int_equal(tou_wire_encode_head(&big, gathered, (size_t)n - 1), TOU_ERR_NOBUFS);
+}
+
+/* The gathered form with the payload in two pieces (a ring's wrap point):
+ * for every split position, the header (its checksum over both pieces) and
+ * the pieces joined are the bytes tou_wire_encode() writes. A split the
+ * pieces cannot describe is refused. */
+static void encode_head_split_matches_encode(void **state) {
+  (void)state;
+  static uint8_t payload[300], ring_tail[300], whole[400], joined[400];
+  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 13 + 5);
+  tou_segment_t s = {.flags = TOU_ACK | TOU_PSH, .dst_cid = 3, .src_cid = 4, .seq = 77,
+                     .ack = 88, .window = 512, .payload = payload,
+                     .payload_len = sizeof payload};
+  s.opts.present = TOU_OPT_TIMESTAMP;
+  s.opts.ts_val = 5, s.opts.ts_ecr = 6;
+  int n = tou_wire_encode(&s, whole, sizeof whole);
+  assert_true(n > 0);
+  for (size_t first = 1; first <= sizeof payload; first++) {
+    /* The rest lies elsewhere: a copy, so the pieces are not contiguous. */
+    memcpy(ring_tail, payload + first, sizeof payload - first);
+    int h = tou_wire_encode_head_split(&s, first, ring_tail, joined, sizeof joined);
+    assert_int_equal(h + (int)sizeof payload, n);
+    memcpy(joined + h, payload, first);
+    memcpy(joined + h + first, ring_tail, sizeof payload - first);
+    assert_memory_equal(joined, whole, (size_t)n);
+  }
+  assert_int_equal(tou_wire_encode_head_split(&s, sizeof payload + 1, ring_tail, joined,
+                                              sizeof joined),
+                   TOU_ERR_INVAL);
+  assert_int_equal(tou_wire_encode_head_split(&s, 10, NULL, joined, sizeof joined),
+                   TOU_ERR_INVAL);
+  assert_int_equal(tou_wire_encode_head_split(&s, 10, ring_tail, joined, (size_t)n - 1),
+                   TOU_ERR_NOBUFS);
 }
 
 /* Reserved bits are covered by the checksum but ignored on receipt. */
@@ -489,6 +527,7 @@ static void options_accepted_forms(void **state) {
   assert_int_equal(OPTS("\x00\xff\x05\x01"), TOU_OK);            /* garbage after EOL */
   assert_int_equal(OPTS("\x04\x02\x02\x04\x05\xa4\x01\x01"), TOU_OK); /* SACK_PERM first */
   assert_int_equal(OPTS("\x03\x03\x0e\x00"), TOU_OK);            /* wscale 14: the max */
+  assert_int_equal(OPTS("\x1c\x04\xff\xff"), TOU_OK);            /* UTO: any value */
   tou_options_t o;
   static const uint8_t mixed[] = {0x01, 0x63, 0x03, 0x00, 0x01, 0x02, 0x04, 0x01, 0x02, 0x00, 0, 0};
   assert_int_equal(tou_wire_parse_options(mixed, sizeof mixed, &o), TOU_OK);
@@ -525,6 +564,8 @@ static void options_malformed(void **state) {
   assert_int_equal(OPTS("\x1e\x14\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
                         "\x00\x00"),
                    TOU_ERR_BAD_OPTION); /* PROBE len 20 */
+  assert_int_equal(OPTS("\x1c\x03\x00\x00"), TOU_ERR_BAD_OPTION); /* UTO len 3 */
+  assert_int_equal(OPTS("\x1c\x05\x00\x01\x00\x00\x00\x00"), TOU_ERR_BAD_OPTION); /* UTO len 5 */
   /* invalid values */
   assert_int_equal(OPTS("\x03\x03\x0f\x00"), TOU_ERR_BAD_OPTION); /* wscale 15 */
   assert_int_equal(OPTS("\x03\x03\xff\x00"), TOU_ERR_BAD_OPTION);
@@ -544,6 +585,7 @@ static void options_malformed(void **state) {
   assert_int_equal(OPTS("\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02\x08\x0a\x00\x00\x00\x01\x00\x00"
                         "\x00\x02"),
                    TOU_ERR_BAD_OPTION);
+  assert_int_equal(OPTS("\x1c\x04\x00\x05\x1c\x04\x80\x01"), TOU_ERR_BAD_OPTION);
   /* unknown kinds may repeat */
   assert_int_equal(OPTS("\x63\x02\x63\x02"), TOU_OK);
 }
@@ -673,6 +715,29 @@ static void encode_inval(void **state) {
   assert_int_equal(tou_wire_encode(&s, NULL, 0), TOU_ERR_NOBUFS);
 }
 
+/* RFC 5482 3: the G bit selects minutes; seconds while they fit, rounded
+ * up so that the peer never hears less than the timeout kept. */
+static void uto_field_units(void **state) {
+  (void)state;
+  assert_int_equal(tou_wire_uto_us(0), 0);
+  assert_int_equal(tou_wire_uto_us(100), 100000000ull);
+  assert_int_equal(tou_wire_uto_us(TOU_UTO_MINUTES | 100), 6000000000ull);
+  assert_int_equal(tou_wire_uto_us(0x7fff), 32767000000ull);
+  assert_int_equal(tou_wire_uto_us(0xffff), 32767ull * 60 * 1000000);
+  assert_int_equal(tou_wire_uto_field(1), 1);              /* 1 us: one second */
+  assert_int_equal(tou_wire_uto_field(3000000), 3);
+  assert_int_equal(tou_wire_uto_field(3000001), 4);
+  assert_int_equal(tou_wire_uto_field(32767000000ull), 0x7fff); /* last value in seconds */
+  assert_int_equal(tou_wire_uto_field(32768000000ull), TOU_UTO_MINUTES | 547); /* 546.13 min */
+  assert_int_equal(tou_wire_uto_field(UINT64_MAX / 2), 0xffff); /* capped */
+  for (uint64_t us = 1; us < 40000ull * 1000000; us = us * 3 + 7) {
+    uint16_t f = tou_wire_uto_field(us);
+    assert_true(tou_wire_uto_us(f) >= us);
+    if (!(f & TOU_UTO_MINUTES)) assert_true(tou_wire_uto_us(f) - us < 1000000);
+    else assert_true(tou_wire_uto_us(f) - us < 60000000);
+  }
+}
+
 /* ---- version negotiation ---------------------------------------------- */
 
 static void version_reject_round_trip(void **state) {
@@ -742,8 +807,26 @@ static void version_reject_malformed(void **state) {
   assert_int_equal(tou_wire_decode_version_reject(out, (size_t)n, &vr), TOU_OK);
 }
 
+/* The demultiplexing hint agrees with the decoder on every example, and
+ * says 0 for what is not one of our headers. */
+static void peek_dst_cid(void **state) {
+  (void)state;
+  for (size_t i = 0; i < N_EXAMPLES; i++) {
+    tou_segment_t seg;
+    assert_int_equal(tou_wire_decode(examples[i].bytes, examples[i].len, &seg), TOU_OK);
+    assert_int_equal(tou_wire_peek_dst_cid(examples[i].bytes, examples[i].len), seg.dst_cid);
+    assert_int_equal(tou_wire_peek_dst_cid(examples[i].bytes, TOU_WIRE_HEADER_LEN - 1), 0);
+  }
+  uint8_t other[sizeof ex_data];
+  memcpy(other, ex_data, sizeof other);
+  other[0] = 2;
+  assert_int_equal(tou_wire_peek_dst_cid(other, sizeof other), 0);
+  assert_int_equal(tou_wire_peek_dst_cid(NULL, 0), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(peek_dst_cid),
       cmocka_unit_test(protocol_examples_decode),
       cmocka_unit_test(protocol_examples_encode),
       cmocka_unit_test(protocol_example_layout),
@@ -751,6 +834,7 @@ int main(void) {
       cmocka_unit_test(round_trip_all_flags_and_options),
       cmocka_unit_test(encode_payload_in_place),
       cmocka_unit_test(encode_head_matches_encode),
+      cmocka_unit_test(encode_head_split_matches_encode),
       cmocka_unit_test(reserved_bits_ignored),
       cmocka_unit_test(truncated_at_every_length),
       cmocka_unit_test(bad_version),
@@ -763,6 +847,7 @@ int main(void) {
       cmocka_unit_test(every_bit_flip_in_full_segment_detected),
       cmocka_unit_test(encode_nobufs),
       cmocka_unit_test(encode_inval),
+      cmocka_unit_test(uto_field_units),
       cmocka_unit_test(version_reject_round_trip),
       cmocka_unit_test(version_reject_never_amplifies),
       cmocka_unit_test(version_reject_malformed),
