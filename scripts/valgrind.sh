@@ -2,12 +2,17 @@
 # Runs every ctest entry under valgrind memcheck (tests/valgrind.sh): a gcc
 # -O1 -g build in build-vg with TOU_VALGRIND=ON. The third stage of
 # `make test`, and `make valgrind`. Tests that move a lot of data move less
-# there (TOU_TEST_SMALL=1); `scripts/valgrind.sh full` (`make
-# valgrind-full`) runs them at their ordinary sizes (long: tens of minutes).
+# there (TOU_TEST_SMALL=1), and entries labelled valgrind_full are left
+# out; `scripts/valgrind.sh full` (`make valgrind-full`) runs everything at
+# the ordinary sizes (long: the better part of an hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-if [ "${1:-}" = full ]; then export TOU_TEST_SMALL=0; fi
+select=(-LE valgrind_full) limit=600
+if [ "${1:-}" = full ]; then
+  export TOU_TEST_SMALL=0
+  select=() limit=3600
+fi
 
 jobs=$(nproc)
 CC=gcc cmake -S . -B build-vg -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-O1 -g" \
@@ -27,5 +32,7 @@ if [ -n "$escaped" ]; then
   echo "FAIL: ctest entries not run under valgrind:" $escaped
   exit 1
 fi
-echo "valgrind memcheck: $(ctest -N | grep -c 'Test *#') ctest entries, all but abi_* under valgrind"
-ctest --output-on-failure -j "$jobs" --timeout 600
+echo "valgrind memcheck: $(ctest -N "${select[@]}" | grep -c 'Test *#') ctest entries," \
+  "all but abi_* under valgrind; left for make valgrind-full:" \
+  "$(ctest -N -L valgrind_full | sed -n 's/.*Test *#[0-9]*: //p' | tr '\n' ' ')"
+ctest --output-on-failure -j "$jobs" --timeout "$limit" "${select[@]}"
