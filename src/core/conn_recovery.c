@@ -42,11 +42,15 @@ void conn_rec_free(tou_conn_t *c) {
   r->reo_at = r->pto_at = r->pace_at = TOU_NEVER;
 }
 
+/* The scoreboard's first ring: the initial window and a FIN or probe; it
+ * doubles as the flight grows, up to ring_entries() (scoreboard.h). */
+#define SB_FIRST_ENTRIES 16u
+
 /* First data transmission: the MSS and SACK are negotiated by now. */
 static bool start(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (r->active) return true;
-  uint32_t cap = ring_entries(c);
+  uint32_t max = ring_entries(c), cap = max < SB_FIRST_ENTRIES ? max : SB_FIRST_ENTRIES;
   tou_sb_seg_t *segs = tou_mem_alloc(&c->ep->cfg.allocator, (size_t)cap * sizeof *segs);
   if (segs == NULL) {
     r->pace_at = now + 10000; /* retry soon rather than stall silently */
@@ -57,6 +61,7 @@ static bool start(tou_conn_t *c, uint64_t now) {
   tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, tou_rtt_srtt(&c->rtt)), now);
   tou_rack_init(&r->rack, c->sack_ok);
   tou_sb_init(&r->sb, segs, cap, c->snd_mss, c->snd_nxt);
+  tou_sb_set_growth(&r->sb, &c->ep->cfg.allocator, max);
   r->active = true;
   mirror_cwnd(c);
   return true;
