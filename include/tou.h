@@ -266,15 +266,19 @@ typedef struct tou_endpoint_options_s {
    * peer for link_probe_idle_ms while data is unacknowledged, the stream
    * asks the peer; no answer within link_probe_silent_ms reports the link
    * TOU_LINK_SILENT (tou_stream_set_link_cb), with which direction fails;
-   * while silent it asks again every link_probe_retry_ms, and at once when
-   * the peer is heard again; the first complete exchange (or an ACK of data
+   * while silent it asks again with an exponential backoff (first
+   * link_probe_silent_ms after the link went silent, then each wait twice
+   * the previous, capped at link_probe_retry_ms: 5, 10, 20, 40, 60, 60 ... s
+   * with the defaults), and at once when the path shows signs of healing
+   * (the peer heard again); the first complete exchange (or an ACK of data
    * sent after the silence began) reports TOU_LINK_BACK. A silent link
    * never ends the stream by itself. Probes carry no data and are
    * rate-limited (one per second at most). tou_stream_link_probe() changes
    * the first two per stream. */
   unsigned link_probe_idle_ms;   /* default 3000; 0: probe only on tou_stream_probe_now() */
   unsigned link_probe_silent_ms; /* default 5000 (0 also means 5000) */
-  unsigned link_probe_retry_ms;  /* default 60000 (0 also means 60000) */
+  unsigned link_probe_retry_ms;  /* cap of the retry backoff while silent; default 60000
+                                 * (0 also means 60000) */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */
@@ -320,7 +324,7 @@ TOU_EXTERN int tou_connect(tou_connect_t *req, tou_endpoint_t *endpoint, tou_str
 typedef struct tou_endpoint_stats_s {
   uint64_t datagrams_received, bytes_received;
   uint64_t datagrams_sent, bytes_sent;
-  uint64_t send_errors;      /* datagrams the socket refused (buffer full, ...) */
+  uint64_t send_errors;      /* datagrams the socket refused for an error (unreachable, ...) */
   uint64_t recv_errors;
   uint64_t batches_received; /* recvmmsg calls (or single receives) that returned data */
   uint64_t send_batches;     /* sendmmsg batches (datagrams_sent / send_batches per call) */
@@ -340,10 +344,13 @@ typedef struct tou_endpoint_stats_s {
   int gso, gro;              /* 1 while the endpoint sends with UDP GSO / receives with GRO */
   uint64_t gso_buffers;      /* buffers sent with GSO, each 2..64 datagrams */
   uint64_t gro_buffers;      /* received buffers holding several coalesced datagrams */
-  /* Copies: a datagram's payload is normally handed to the kernel straight
-   * from the stream's send buffer (header and payload as separate pieces). */
-  uint64_t datagrams_gathered; /* datagrams sent so (the others: no payload, or copied) */
-  uint64_t datagrams_copied;   /* copied to wait for room in the socket buffer */
+  /* Copies: a datagram's payload is handed to the kernel straight from the
+   * stream's send buffer (header and payload as separate pieces). */
+  uint64_t datagrams_gathered; /* datagrams sent so (the others carry no payload) */
+  /* Datagrams dropped because the socket's send buffer was full (the rest of
+   * a batch; sending then waits until the socket is writable). Like a loss
+   * in the network, the streams' loss recovery resends their data. */
+  uint64_t datagrams_dropped_local;
 } tou_endpoint_stats_t;
 
 /* Fills *stats. Returns 0 or UV_EINVAL. */
@@ -444,8 +451,9 @@ TOU_EXTERN int tou_stream_user_timeout(tou_stream_t *stream, unsigned timeout_ms
  * link_probe_* options: for this stream, probe after idle_ms of silence while
  * data is unacknowledged (0: never by itself), declare the link silent after
  * silent_ms without an answer (0 keeps the current value); while silent,
- * probe every link_probe_retry_ms and as soon as the path shows signs of
- * healing.
+ * probe again silent_ms later, then backing off (each wait doubled) up to
+ * the endpoint's link_probe_retry_ms, and as soon as the path shows signs
+ * of healing.
  * A silent link does not end the stream. UV_ENOTCONN before connected. */
 TOU_EXTERN int tou_stream_link_probe(tou_stream_t *stream, unsigned idle_ms, unsigned silent_ms);
 /* Per-stream send/receive buffer sizes. UV_ENOTSUP: use

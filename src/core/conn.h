@@ -176,10 +176,12 @@ void conn_challenge_ack(tou_conn_t *c, uint64_t now);
 void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synack);
 
 /* conn_output.c */
-/* The next segment c wants to send now; payload (if any) is copied into
- * payload_buf (at most payload_cap bytes). False when nothing is due. */
-bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
-                       size_t payload_cap);
+/* The next segment c wants to send now, with at most payload_cap payload
+ * bytes. The payload stays in the send buffer: *pieces says where (two
+ * pieces across the ring's wrap point; seg->payload is the first piece,
+ * seg->payload_len the whole length). False when nothing is due. */
+bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, size_t payload_cap,
+                       tou_payload_ref_t *pieces);
 
 /* conn_ack.c: when an ACK goes (RFC 9293 3.8.6.3, RFC 5681 4.2) */
 void conn_ack_init(tou_conn_t *c);

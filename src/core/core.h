@@ -154,7 +154,10 @@ typedef struct tou_config {
   uint64_t link_probe_idle_us; /* nothing heard this long while expecting an answer starts
                                 * a link probe; 0 (default): only tou_conn_probe_now() */
   uint64_t link_probe_timeout_us; /* no answer this long: link silent; default 5 s */
-  uint64_t link_probe_retry_us;   /* probe again this often while silent; default 60 s */
+  uint64_t link_probe_retry_us;   /* while silent, probes are retried with exponential backoff:
+                                   * first max(link_probe_timeout_us, link_probe_min_gap_us)
+                                   * after the link went silent, each wait then doubled, up to
+                                   * this cap; default 60 s (docs/PROTOCOL.md 5.6) */
   uint64_t link_probe_min_gap_us; /* at most one ASK and one ANSWER per this; default 1 s */
 } tou_config_t;
 
@@ -190,21 +193,27 @@ tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const ui
  * until it returns 0 after every input, timer and application call. */
 int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap);
 
-/* A datagram's payload left where it lies (tou_ep_output_gather()). */
+/* A datagram's payload left where it lies (tou_ep_output_gather()): one
+ * piece, or two when it crosses the send buffer ring's wrap point. */
 typedef struct tou_payload_ref {
-  const uint8_t *data; /* NULL when len is 0 */
-  size_t len;
+  const uint8_t *data[2]; /* len[0] bytes at data[0], then len[1] at data[1] */
+  size_t len[2];          /* len[1] is 0 unless the payload wraps; both 0: none */
 } tou_payload_ref_t;
 
+/* Payload bytes in all. */
+static inline size_t tou_payload_len(const tou_payload_ref_t *p) { return p->len[0] + p->len[1]; }
+
 /* As tou_ep_output(), without copying the payload (the send side's second
- * copy): the datagram is buf[0 .. n - payload->len) (header and options,
- * checksum included) followed by payload->len bytes at payload->data, in
- * the sending connection's send buffer. Returns n, the whole datagram's
- * length (at most cap), 0 or a negative error as tou_ep_output(). Segments
- * without payload (ACKs, SYNs, replies), and a payload that wraps around
- * the send buffer's ring, come whole in buf (payload->len 0). The payload
- * stays valid across further tou_ep_output*() calls, until the next other
- * call into the endpoint or its connections (input, timer, send, close). */
+ * copy): the datagram is buf[0 .. n - tou_payload_len(payload)) (header and
+ * options, checksum included) followed by payload->len[0] bytes at
+ * payload->data[0] and payload->len[1] at payload->data[1], in the sending
+ * connection's send buffer. Returns n, the whole datagram's length (at most
+ * cap), 0 or a negative error as tou_ep_output(). Segments without payload
+ * (ACKs, SYNs, replies) come whole in buf (both lengths 0); no payload is
+ * ever copied, retransmissions and segments across the ring's wrap point
+ * included. The payload stays valid across further tou_ep_output*() calls,
+ * until the next other call into the endpoint or its connections (input,
+ * timer, send, close). */
 int tou_ep_output_gather(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
                          tou_payload_ref_t *payload);
 
@@ -433,7 +442,8 @@ int tou_conn_set_keepalive(tou_conn_t *c, uint64_t now, bool enable, uint64_t id
 /* RFC 5482: 0 disables. */
 int tou_conn_set_user_timeout(tou_conn_t *c, uint64_t now, uint64_t timeout_us);
 /* idle_us 0 disables automatic probing; timeout_us/retry_us 0 keep the
- * current value. */
+ * current value; retry_us is the cap of the retry backoff while silent
+ * (tou_config_t.link_probe_retry_us). */
 int tou_conn_set_link_probe(tou_conn_t *c, uint64_t now, uint64_t idle_us, uint64_t timeout_us,
                             uint64_t retry_us);
 

@@ -34,16 +34,49 @@ static bool set_state(link_probe_t *p, tou_link_status_t st, uint64_t now) {
   return true;
 }
 
+static uint64_t min2(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* now + d, saturating: a huge configured cap must not wrap into the past. */
+static uint64_t later_by(uint64_t now, uint64_t d) {
+  return d >= TOU_NEVER - now ? TOU_NEVER : now + d;
+}
+
+/* The first retry of a silence: one probe timeout after the link went
+ * silent (docs/PROTOCOL.md 5.6 argues the choice). An exchange lasts that
+ * long, so exchanges never overlap; never sooner than the ASK rate limit;
+ * never beyond the cap (a cap below the timeout keeps a fixed interval). */
+static uint64_t first_retry_gap(const link_probe_cfg_t *cfg) {
+  uint64_t gap = cfg->timeout > cfg->min_gap ? cfg->timeout : cfg->min_gap;
+  return min2(gap, cfg->retry);
+}
+
+/* Like TCP's retransmission timer (RFC 6298 5.5): each retry that finds the
+ * link still silent doubles the wait for the next, up to `retry`. */
+static void retry_backoff(link_probe_t *p, uint64_t now, const link_probe_cfg_t *cfg) {
+  p->retry_gap = p->retry_gap > cfg->retry / 2 ? cfg->retry : 2 * p->retry_gap;
+  p->retry_at = later_by(now, p->retry_gap);
+}
+
+/* Entering SILENT starts the retry schedule afresh; a further failed
+ * exchange while SILENT leaves it running. */
 static bool go_silent(link_probe_t *p, uint64_t now, const link_probe_cfg_t *cfg) {
-  if (p->retry_at == TOU_NEVER || p->state != TOU_LS_SILENT) p->retry_at = now + cfg->retry;
+  if (p->retry_at == TOU_NEVER || p->state != TOU_LS_SILENT) {
+    p->retry_gap = first_retry_gap(cfg);
+    p->retry_at = later_by(now, p->retry_gap);
+  }
   return set_state(p, TOU_LS_SILENT, now);
 }
 
 /* Proof that both directions work (an ANSWER to our ASK, a CONFIRM of our
- * ANSWER): the first one after silence brings the link back. */
+ * ANSWER, an ACK of data sent after the silence began): the first one after
+ * silence brings the link back. It also settles every exchange still open,
+ * ours or the peer's: a missing ANSWER or CONFIRM there is older news than
+ * this proof and must not time out into SILENT (a late one is still
+ * accepted: the nonces stay). */
 static bool both_ways(link_probe_t *p, uint64_t now) {
+  p->ask_out = p->ask_due = p->answer_out = false;
   p->inbound = p->outbound = TOU_PATH_WORKS;
-  p->retry_at = TOU_NEVER;
+  p->retry_at = TOU_NEVER; /* the next silence starts the backoff afresh */
   p->recheck = false;
   return p->state == TOU_LS_SILENT ? set_state(p, TOU_LS_BACK, now) : false;
 }
@@ -88,12 +121,7 @@ bool link_probe_acked(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_
   if (p->state != TOU_LS_SILENT) return false;
   /* Data sent after the silence began reached the peer and its ACK reached
    * us: both directions work now. */
-  if (after_silence) {
-    /* Settled: an exchange still in flight must not time out into SILENT
-     * again (its late ANSWER or CONFIRM is still accepted). */
-    p->ask_out = p->ask_due = p->answer_out = false;
-    return both_ways(p, now);
-  }
+  if (after_silence) return both_ways(p, now);
   /* Older data acknowledged: the peer heard us at some point; ask. */
   if (p->outbound != TOU_PATH_WORKS) evidence(p, rng, now, cfg);
   return false;
@@ -160,8 +188,6 @@ bool link_probe_input(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_
   }
 }
 
-static uint64_t min2(uint64_t a, uint64_t b) { return a < b ? a : b; }
-
 uint64_t link_probe_deadline(const link_probe_t *p) {
   uint64_t d = TOU_NEVER;
   if (p->ask_out) {
@@ -200,7 +226,10 @@ bool link_probe_on_timer(link_probe_t *p, tou_rng_t *rng, uint64_t now, const li
    * while our ASK was out: test it now. */
   recheck(p, rng, now, cfg);
   if (p->state == TOU_LS_SILENT && now >= p->retry_at) {
-    p->retry_at = now + cfg->retry;
+    /* An ASK of ours already out, or sent less than min_gap ago, tests
+     * the path as this retry would: then the retry is skipped, and the
+     * backoff goes on all the same. */
+    retry_backoff(p, now, cfg);
     link_probe_start(p, rng, now, cfg);
   }
   return changed;

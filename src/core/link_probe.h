@@ -11,13 +11,16 @@
  * No ANSWER within `timeout` of the first ASK (sent up to three times,
  * timeout/3 apart, against random loss) makes the prober's link SILENT; no
  * CONFIRM within `timeout` of an ANSWER makes the peer's link SILENT with
- * the outbound direction failing. While SILENT an ASK goes out every
- * `retry`, and evidence that the path works again (the peer heard again
- * after hearing nothing, our data acknowledged, an ANSWER whose CONFIRM
- * never came) starts a fresh ASK at once (rate-limited by min_gap, one
- * exchange in flight at a time). The first complete exchange makes the
- * link BACK, and so does an ACK of data sent after the silence began
- * (link_probe_acked): both prove we hear and are heard. Nonces come from
+ * the outbound direction failing. While SILENT a fresh ASK goes out on an
+ * exponential backoff, like TCP's retransmissions: first max(timeout,
+ * min_gap) after the link went silent, each wait then twice the previous,
+ * capped at `retry`; reset when the link comes back. Evidence that the path
+ * works again (the peer heard again after hearing nothing, our data
+ * acknowledged, an ANSWER whose CONFIRM never came) starts a fresh ASK at
+ * once (rate-limited by min_gap, one exchange in flight at a time). The
+ * first complete exchange makes the link BACK, and so does an ACK of data
+ * sent after the silence began (link_probe_acked): both prove we hear and
+ * are heard. Nonces come from
  * the endpoint's random source, so an ANSWER or CONFIRM cannot be forged
  * without seeing the ASK or ANSWER. Pure state: the caller sends what
  * link_probe_take() hands out and reports what arrives. */
@@ -33,7 +36,8 @@
 #define TOU_PROBE_ASK_SENDS 3
 
 typedef struct link_probe_cfg {
-  uint64_t timeout, retry, min_gap;
+  uint64_t timeout, min_gap;
+  uint64_t retry; /* the cap of the retry backoff while SILENT */
 } link_probe_cfg_t;
 
 typedef struct link_probe {
@@ -61,6 +65,7 @@ typedef struct link_probe {
   uint64_t confirm_echo;
 
   uint64_t retry_at;     /* while SILENT: the next ASK */
+  uint64_t retry_gap;    /* while SILENT: the wait that led to retry_at; doubles per retry up to cfg.retry */
   bool recheck;          /* while SILENT: evidence of healing not yet tested by an ASK */
   uint64_t recheck_at;   /* when the rate limit lets that ASK go */
   uint64_t asks_sent, answers_sent, confirms_sent, exchanges, ignored;

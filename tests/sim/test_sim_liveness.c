@@ -2,14 +2,21 @@
  * and keepalive, on the simulator. A sends 1000 bytes every 500 ms to B
  * (a reader) unless stated; links are 10 ms each way; both sides probe
  * after link_probe_idle = 1 s of silence while expecting an answer, declare
- * the link silent 5 s after the first ASK and retry every 60 s.
+ * the link silent 5 s after the first ASK and, while silent, retry with
+ * exponential backoff: 5 s after going silent, then 10, 20, 40 s later,
+ * then every 60 s (the cap, link_probe_retry).
  *
  *  - B->A dark for 7 s: A (which hears nothing) probes and goes SILENT
  *    exactly 5 s after its ASK; B hears the ASKs but never gets a CONFIRM
  *    for its ANSWERs and goes SILENT knowing it is not heard; both come
  *    BACK after the blackout, the connection never closed, all data arrives.
- *  - B->A dark for 70 s: the same, and A's next ASK comes 60 s after it
- *    went silent (the retry), nothing in between; both BACK afterwards.
+ *  - B->A dark for 70 s: the same, and A's next exchanges start 5, 15, 35
+ *    and 75 s after it went silent, nothing in between; both BACK afterwards.
+ *  - B->A dark for 10 s on an idle connection: B, which always heard A and
+ *    has nothing outstanding, comes BACK within a few seconds of the path
+ *    healing (A's first retry; or B's own when A came back by an ACK).
+ *  - B->A dark for 1 h: the whole backoff schedule, the cap, and what the
+ *    hour costs in ASKs against a fixed 60 s retry.
  *  - both directions dark for longer than the user timeout: both ends
  *    close with TOU_ERR_TIMEDOUT user_timeout after their data stopped
  *    being acknowledged; the silent link before that did not close them.
@@ -38,11 +45,14 @@ static void on_event(sim_host_t *h, tou_conn_t *c, unsigned events, void *ctx) {
   log->n++;
 }
 
-/* Times of the probe segments of one phase sent from an address. */
+/* Times (and nonces) of the probe segments of each phase sent from an
+ * address: the first PROBE_LOG_MAX kept, all counted. */
+#define PROBE_LOG_MAX 256
 typedef struct probe_log {
   tou_addr_t from;
   unsigned n[4];
-  uint64_t at[4][64];
+  uint64_t total[4];
+  uint64_t at[4][PROBE_LOG_MAX], nonce[4][PROBE_LOG_MAX];
 } probe_log_t;
 
 static void probe_tap(void *ctx, const sim_tap_event_t *ev) {
@@ -53,7 +63,11 @@ static void probe_tap(void *ctx, const sim_tap_event_t *ev) {
     return;
   assert_int_equal(seg.payload_len, 0); /* probes never carry data */
   unsigned ph = seg.opts.probe_phase;
-  if (ph < 4 && log->n[ph] < 64) log->at[ph][log->n[ph]++] = ev->now;
+  if (ph >= 4) return;
+  log->total[ph]++;
+  if (log->n[ph] == PROBE_LOG_MAX) return;
+  log->nonce[ph][log->n[ph]] = seg.opts.probe_nonce;
+  log->at[ph][log->n[ph]++] = ev->now;
 }
 
 typedef struct feeder {
@@ -123,6 +137,23 @@ static void print_log(const char *who, const link_log_t *l) {
                   names[l->state[i]], paths[l->info[i].inbound], paths[l->info[i].outbound]);
 }
 
+/* The first transmission of each of our exchanges (an ASK whose nonce
+ * differs from the previous ASK's), into starts[]; returns how many. */
+static unsigned exchange_starts(const probe_log_t *p, uint64_t *starts, unsigned max) {
+  unsigned k = 0;
+  for (unsigned i = 0; i < p->n[TOU_PROBE_ASK] && k < max; i++)
+    if (i == 0 || p->nonce[TOU_PROBE_ASK][i] != p->nonce[TOU_PROBE_ASK][i - 1])
+      starts[k++] = p->at[TOU_PROBE_ASK][i];
+  return k;
+}
+
+static void print_probes(const char *who, const probe_log_t *p) {
+  static const char *phases[] = {"?", "ASK", "ANSWER", "CONFIRM"};
+  for (unsigned ph = 1; ph < 4; ph++)
+    for (unsigned i = 0; i < p->n[ph] && i < 12; i++)
+      print_message("%s %-7s %11.6f\n", who, phases[ph], (double)p->at[ph][i] / 1e6);
+}
+
 /* B->A dark for `dark` from 2 s. */
 static void one_way_blackout(scene_t *s, uint64_t seed, uint64_t dark) {
   tou_config_t cfg = probe_config();
@@ -181,21 +212,212 @@ static void test_one_way_blackout_7s(void **state) {
   world_free(&s.w);
 }
 
+/* 70 s of B->A dark (2..72 s): while SILENT each side retries on the
+ * backoff schedule, 5, 15, 35, 75 s after it went silent (waits of 5, 10,
+ * 20, 40 s), nothing in between; A's retry at 83 s is the first ASK after
+ * the path healed and brings both BACK. (With the fixed 60 s retry this
+ * test asserted before, B's retry at 71.34 s happened to straddle the
+ * healing and its second copy brought both BACK at 73.03 s: late in an
+ * outage the backoff may answer later than a fixed retry would, never
+ * later than the 60 s cap.) */
 static void test_one_way_blackout_70s_retry(void **state) {
   (void)state;
   scene_t s;
   one_way_blackout(&s, 601, 70 * SEC);
-  /* A's ASKs: the first exchange (up to 3 copies within 5 s), then nothing
-   * until the retry 60 s after the link went silent. */
-  uint64_t silent = s.la.at[0], *asks = s.pa.at[TOU_PROBE_ASK];
-  unsigned n = s.pa.n[TOU_PROBE_ASK], i = 0;
-  while (i < n && asks[i] < silent) i++;
-  assert_true(i >= 1 && i <= 3);
-  assert_true(i < n);
-  assert_time_is(asks[i], silent + 60 * SEC);
-  /* The same for B: its first own ASK is its retry, 60 s after it went silent. */
+  assert_int_equal(s.la.n, 2);
+  assert_int_equal(s.lb.n, 2);
+  uint64_t silent = s.la.at[0], starts[PROBE_LOG_MAX] = {0};
+  assert_true(exchange_starts(&s.pa, starts, PROBE_LOG_MAX) >= 5);
+  assert_true(starts[0] < silent); /* the exchange that failed */
+  assert_time_is(starts[1], silent + 5 * SEC);
+  assert_time_is(starts[2], silent + 15 * SEC);
+  assert_time_is(starts[3], silent + 35 * SEC);
+  assert_time_is(starts[4], silent + 75 * SEC);
+  /* Three copies of each unanswered ASK, one of the answered last. (After
+   * BACK, A's data is still unacknowledged, its RTO backed off to 104 s:
+   * the idle trigger then asks every link_probe_min_gap, as before.) */
+  unsigned before_back = 0;
+  for (unsigned i = 0; i < s.pa.n[TOU_PROBE_ASK]; i++)
+    before_back += s.pa.at[TOU_PROBE_ASK][i] < s.la.at[1];
+  assert_int_equal(before_back, 4 * 3 + 1);
+  assert_time_is(s.la.at[1], silent + 75 * SEC + 20 * MS);
+  assert_time_is(s.lb.at[1], silent + 75 * SEC + 30 * MS);
+  /* B: its first own ASK is its first retry, 5 s after it went silent. */
   assert_true(s.pb.n[TOU_PROBE_ASK] >= 1);
-  assert_time_is(s.pb.at[TOU_PROBE_ASK][0], s.lb.at[0] + 60 * SEC);
+  assert_time_is(s.pb.at[TOU_PROBE_ASK][0], s.lb.at[0] + 5 * SEC);
+  world_free(&s.w);
+}
+
+/* An idle connection (core defaults: no idle-triggered probing), B->A dark
+ * for `dark` from 2 s; at 3 s A's application asks "can you hear me?"
+ * (tou_conn_probe_now). A hears nothing: SILENT at 8 s (inbound fails).
+ * B hears A's three ASKs (3, 4.67, 6.33 s), answers each, never gets a
+ * CONFIRM: SILENT at 6.343332 + 5 s (inbound works, outbound fails). B
+ * always heard A and has nothing outstanding: it learns that it is heard
+ * again only from an exchange. */
+static void idle_one_way(scene_t *s, uint64_t seed, uint64_t dark, uint64_t run_until) {
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  scene_start(s, seed, &cfg, 0, false);
+  sim_link_add_blackout(world_link_ba(&s->w), 2 * SEC, 2 * SEC + dark);
+  sim_run_until(s->w.sim, 3 * SEC);
+  assert_int_equal(tou_conn_probe_now(s->a->conn, sim_now(s->w.sim)), TOU_OK);
+  sim_host_kick(s->w.a);
+  sim_run_until(s->w.sim, run_until);
+  print_log("A", &s->la);
+  print_log("B", &s->lb);
+  print_probes("A", &s->pa);
+  print_probes("B", &s->pb);
+  assert_true(s->la.n >= 1);
+  assert_int_equal(s->la.state[0], TOU_LS_SILENT);
+  assert_time_is(s->la.at[0], 8 * SEC);
+  assert_int_equal(s->la.info[0].inbound, TOU_PATH_FAILS);
+  assert_true(s->lb.n >= 1);
+  assert_int_equal(s->lb.state[0], TOU_LS_SILENT);
+  assert_time_is(s->lb.at[0], 11343332);
+  assert_int_equal(s->lb.info[0].inbound, TOU_PATH_WORKS);
+  assert_int_equal(s->lb.info[0].outbound, TOU_PATH_FAILS);
+  tou_conn_info_t bi;
+  tou_conn_get_info(s->b->conn, &bi);
+  assert_int_equal(bi.bytes_in_flight, 0); /* B never had anything outstanding */
+}
+
+/* The gap this backoff closes: B->A dark 2..12 s, everything idle. With a
+ * fixed 60 s retry nobody asks again before A's retry at 68 s (B would be
+ * BACK at 68.03 s, 56 s after the path healed). Now A's first retry comes
+ * link_probe_timeout (5 s) after it went silent, at 13 s, one second after
+ * the path healed: B answers, A is BACK at 13.02 s, its CONFIRM makes B
+ * BACK at 13.03 s. */
+static void test_one_way_10s_idle_heard_side_back(void **state) {
+  (void)state;
+  scene_t s;
+  idle_one_way(&s, 608, 10 * SEC, 60 * SEC);
+  assert_int_equal(s.la.n, 2);
+  assert_int_equal(s.lb.n, 2);
+  uint64_t starts[8] = {0};
+  assert_int_equal(exchange_starts(&s.pa, starts, 8), 2);
+  assert_time_is(starts[0], 3 * SEC);
+  assert_time_is(starts[1], 8 * SEC + 5 * SEC); /* the first retry */
+  assert_int_equal(s.la.state[1], TOU_LS_BACK);
+  assert_time_is(s.la.at[1], 13 * SEC + 20 * MS);
+  assert_int_equal(s.lb.state[1], TOU_LS_BACK);
+  assert_time_is(s.lb.at[1], 13 * SEC + 30 * MS);
+  assert_int_equal(s.lb.info[1].outbound, TOU_PATH_WORKS);
+  world_free(&s.w);
+}
+
+/* Writes 1000 bytes from an app once, at the time it is scheduled for. */
+static void write_once(sim_t *sim, void *arg) {
+  (void)sim;
+  sim_app_send_more(arg, 1000);
+}
+
+/* The same outage, but A comes BACK without an exchange: it writes at
+ * 9.5 s, after its link went silent; its retransmission at 12.7 s is the
+ * first to be acknowledged after the path healed, and that ACK proves both
+ * directions to A (BACK at 12.72 s, no ASK). B learns nothing from it (it
+ * always heard A): only its own retry can bring it back. Fixed 60 s retry:
+ * 11.343332 + 60 s, BACK at 71.36 s. Now: 11.343332 + 5 s, BACK at
+ * 16.363332 s, 4.4 s after the path healed. */
+static void test_one_way_10s_peer_back_by_ack(void **state) {
+  (void)state;
+  scene_t s;
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  scene_start(&s, 609, &cfg, 0, false);
+  sim_link_add_blackout(world_link_ba(&s.w), 2 * SEC, 12 * SEC);
+  sim_call_at(s.w.sim, 9500 * MS, write_once, s.a);
+  sim_run_until(s.w.sim, 3 * SEC);
+  assert_int_equal(tou_conn_probe_now(s.a->conn, sim_now(s.w.sim)), TOU_OK);
+  sim_host_kick(s.w.a);
+  sim_run_until(s.w.sim, 100 * SEC);
+  print_log("A", &s.la);
+  print_log("B", &s.lb);
+  print_probes("A", &s.pa);
+  print_probes("B", &s.pb);
+  assert_int_equal(s.la.n, 2);
+  assert_int_equal(s.lb.n, 2);
+  assert_time_is(s.la.at[0], 8 * SEC);
+  assert_int_equal(s.la.state[1], TOU_LS_BACK);
+  assert_time_is(s.la.at[1], 12720000);
+  assert_int_equal(s.pa.total[TOU_PROBE_ASK], 3); /* only the exchange at 3 s */
+  assert_time_is(s.lb.at[0], 11343332);
+  assert_int_equal(s.lb.info[0].outbound, TOU_PATH_FAILS);
+  assert_int_equal(s.pb.total[TOU_PROBE_ASK], 1);
+  assert_time_is(s.pb.at[TOU_PROBE_ASK][0], 11343332 + 5 * SEC);
+  assert_int_equal(s.lb.state[1], TOU_LS_BACK);
+  assert_time_is(s.lb.at[1], 11343332 + 5 * SEC + 20 * MS);
+  assert_int_equal(s.b->received, 2000);
+  world_free(&s.w);
+}
+
+/* ASKs sent while SILENT from `silent` until `until` with the retry
+ * schedule first, first*2, ... capped at cap, 3 copies per exchange (the
+ * path stays dark). */
+static uint64_t asks_by_schedule(uint64_t silent, uint64_t until, uint64_t first, uint64_t cap) {
+  uint64_t n = 0, gap = first;
+  for (uint64_t t = silent + gap; t <= until; gap = gap * 2 < cap ? gap * 2 : cap, t += gap)
+    n += 3; /* the same ASK up to 3 times per exchange (PROTOCOL.md 5.6) */
+  return n;
+}
+
+/* One hour of B->A blackout on the same idle connection: each side's
+ * retries back off from link_probe_timeout (5 s) after it went silent,
+ * doubling to the 60 s cap (5, 10, 20, 40, then 60 s apart), and the whole
+ * hour costs each side 9 ASKs more than a fixed 60 s retry (189 instead of
+ * 180 for A; 186 instead of 177 for B). After the path heals (3602 s) the
+ * next retry on the capped schedule brings both BACK. */
+static void test_one_way_1h_backoff_schedule(void **state) {
+  (void)state;
+  scene_t s;
+  const uint64_t heal = 2 * SEC + 3600 * SEC;
+  idle_one_way(&s, 610, 3600 * SEC, heal + 100 * SEC);
+  const uint64_t first = 5 * SEC, cap = 60 * SEC;
+  /* A: its exchanges start at 3 s (the application), then on the schedule
+   * counted from 8 s, every one of them in the dark until the last. */
+  assert_int_equal(s.pa.total[TOU_PROBE_ASK], s.pa.n[TOU_PROBE_ASK]); /* all logged */
+  assert_int_equal(s.pb.total[TOU_PROBE_ASK], s.pb.n[TOU_PROBE_ASK]);
+  uint64_t starts[PROBE_LOG_MAX] = {0};
+  unsigned n = exchange_starts(&s.pa, starts, PROBE_LOG_MAX);
+  assert_true(n >= 8);
+  assert_time_is(starts[0], 3 * SEC);
+  uint64_t t = s.la.at[0], gap = first;
+  for (unsigned k = 1; k < n; k++) {
+    assert_time_is(starts[k], t + gap);
+    t += gap;
+    gap = gap * 2 < cap ? gap * 2 : cap;
+  }
+  print_message("A exchanges: %u, at 3 s then %.0f %.0f %.0f %.0f %.0f %.0f ... %.0f s\n", n,
+                starts[1] / 1e6, starts[2] / 1e6, starts[3] / 1e6, starts[4] / 1e6,
+                starts[5] / 1e6, starts[6] / 1e6, starts[n - 1] / 1e6);
+  assert_time_is(starts[4] - starts[3], 40 * SEC);
+  assert_time_is(starts[5] - starts[4], 60 * SEC); /* the cap, not 80 s */
+  assert_time_is(starts[n - 1] - starts[n - 2], 60 * SEC);
+  /* The first ASK after the path healed (A's, at 3623 s) ends it. */
+  assert_true(starts[n - 1] >= heal);
+  assert_true(starts[n - 2] < heal);
+  assert_time_is(starts[n - 1], 3623 * SEC);
+  assert_int_equal(s.la.n, 2);
+  assert_int_equal(s.lb.n, 2);
+  assert_time_is(s.la.at[1], starts[n - 1] + 20 * MS);
+  assert_time_is(s.lb.at[1], starts[n - 1] + 30 * MS);
+  /* Cost of the hour: the ASKs each side sent in the dark. */
+  uint64_t a_dark = 0, b_dark = 0;
+  for (unsigned i = 0; i < s.pa.n[TOU_PROBE_ASK]; i++) a_dark += s.pa.at[TOU_PROBE_ASK][i] < heal;
+  for (unsigned i = 0; i < s.pb.n[TOU_PROBE_ASK]; i++) b_dark += s.pb.at[TOU_PROBE_ASK][i] < heal;
+  uint64_t a_fixed = 3 + asks_by_schedule(s.la.at[0], heal, cap, cap);
+  uint64_t b_fixed = asks_by_schedule(s.lb.at[0], heal, cap, cap);
+  print_message("ASKs in the dark hour: A %llu (fixed 60 s retry: %llu), B %llu (fixed: %llu); "
+                "B's ANSWERs %llu\n",
+                (unsigned long long)a_dark, (unsigned long long)a_fixed,
+                (unsigned long long)b_dark, (unsigned long long)b_fixed,
+                (unsigned long long)s.pb.total[TOU_PROBE_ANSWER]);
+  assert_int_equal(a_dark, 3 + asks_by_schedule(s.la.at[0], heal, first, cap));
+  assert_int_equal(b_dark, asks_by_schedule(s.lb.at[0], heal, first, cap));
+  assert_int_equal(a_dark, 189);
+  assert_int_equal(a_fixed, 180);
+  assert_int_equal(b_dark, 186);
+  assert_int_equal(b_fixed, 177);
   world_free(&s.w);
 }
 
@@ -327,24 +549,31 @@ static bool is_confirm(void *ctx, uint64_t index, const uint8_t *data, size_t le
          seg.opts.probe_phase == TOU_PROBE_CONFIRM;
 }
 
-/* Both directions dark 2..20 s on an idle connection; both sides ask at
- * 3 s and go SILENT at 8 s hearing nothing. At 21 s A asks again: its ASK
- * is the first thing B hears after the blackout, B answers, A comes BACK,
- * and A's CONFIRM is lost. B must still come BACK within a few seconds
- * (its own fresh ASK once its ANSWER times out, or an ACK of data it sent
- * after the silence began), not at its 60 s retry. */
+/* Both directions dark 2..27 s on an idle connection; both sides ask at
+ * 3 s and go SILENT at 8 s hearing nothing; their retries at 13 and 23 s
+ * (three copies each, the last at 26.33 s) fall in the dark, the next is
+ * due at 43 s. At 28.5 s A asks again: its ASK is the first thing B hears
+ * after the blackout, B answers, A comes BACK, and A's CONFIRM is lost. B
+ * must still come BACK within a few seconds (its own fresh ASK once its
+ * ANSWER times out, or an ACK of data it sent after the silence began),
+ * not at its next retry. (With the fixed 60 s retry this scenario healed
+ * at 20 s and A asked at 21 s; B's backoff retry at 23 s would now come
+ * before its ANSWER times out and hide the mechanism under test, hence the
+ * later healing.) */
+#define LC_HEAL (27 * SEC)
+#define LC_ASK (28500 * MS)
 static void lost_confirm_after_blackout(scene_t *s, uint64_t seed, bool data) {
   tou_config_t cfg;
   tou_config_default(&cfg);
   scene_start(s, seed, &cfg, 0, false);
-  sim_link_add_blackout(world_link_ab(&s->w), 2 * SEC, 20 * SEC);
-  sim_link_add_blackout(world_link_ba(&s->w), 2 * SEC, 20 * SEC);
+  sim_link_add_blackout(world_link_ab(&s->w), 2 * SEC, LC_HEAL);
+  sim_link_add_blackout(world_link_ba(&s->w), 2 * SEC, LC_HEAL);
   sim_run_until(s->w.sim, 3 * SEC);
   assert_int_equal(tou_conn_probe_now(s->a->conn, sim_now(s->w.sim)), TOU_OK);
   assert_int_equal(tou_conn_probe_now(s->b->conn, sim_now(s->w.sim)), TOU_OK);
   sim_host_kick(s->w.a);
   sim_host_kick(s->w.b);
-  sim_run_until(s->w.sim, 21 * SEC);
+  sim_run_until(s->w.sim, LC_ASK);
   assert_int_equal(s->la.n, 1);
   assert_int_equal(s->lb.n, 1);
   assert_int_equal(tou_conn_link_state(s->a->conn), TOU_LS_SILENT);
@@ -355,8 +584,8 @@ static void lost_confirm_after_blackout(scene_t *s, uint64_t seed, bool data) {
   if (data) {
     s->fa = (feeder_t){.app = s->a, .until = 40 * SEC, .every = 500 * MS, .chunk = 1000};
     s->fb = (feeder_t){.app = s->b, .until = 40 * SEC, .every = 500 * MS, .chunk = 1000};
-    sim_call_at(s->w.sim, 21 * SEC + 100 * MS, feed, &s->fa);
-    sim_call_at(s->w.sim, 21 * SEC + 350 * MS, feed, &s->fb);
+    sim_call_at(s->w.sim, LC_ASK + 100 * MS, feed, &s->fa);
+    sim_call_at(s->w.sim, LC_ASK + 350 * MS, feed, &s->fb);
   }
   sim_run_until(s->w.sim, 50 * SEC);
   print_log("A", &s->la);
@@ -364,9 +593,9 @@ static void lost_confirm_after_blackout(scene_t *s, uint64_t seed, bool data) {
   assert_int_equal(world_link_ab(&s->w)->filter[0].dropped, 1); /* the CONFIRM was lost */
   assert_true(back(&s->la));
   assert_true(back(&s->lb));
-  assert_true(s->la.at[s->la.n - 1] < 21 * SEC + 100 * MS);
+  assert_true(s->la.at[s->la.n - 1] < LC_ASK + 100 * MS);
   /* B: BACK within the probe timeout plus a round trip, both ways known. */
-  assert_true(s->lb.at[s->lb.n - 1] < 21 * SEC + 5 * SEC + 500 * MS);
+  assert_true(s->lb.at[s->lb.n - 1] < LC_ASK + 5 * SEC + 500 * MS);
   tou_link_info_t ib;
   tou_conn_link_info(s->b->conn, &ib);
   assert_int_equal(ib.inbound, TOU_PATH_WORKS);
@@ -385,7 +614,7 @@ static void test_lost_confirm_idle(void **state) {
   tou_conn_link_info(s.b->conn, &ib);
   assert_true(ib.exchanges >= 1);
   assert_true(s.pb.n[TOU_PROBE_ASK] >= 2); /* at 3 s, then the fresh one */
-  assert_true(s.lb.at[s.lb.n - 1] > 21 * SEC + 5 * SEC);
+  assert_true(s.lb.at[s.lb.n - 1] > LC_ASK + 5 * SEC);
   world_free(&s.w);
 }
 
@@ -395,7 +624,7 @@ static void test_lost_confirm_data(void **state) {
   (void)state;
   scene_t s;
   lost_confirm_after_blackout(&s, 607, true);
-  assert_true(s.lb.at[s.lb.n - 1] < 23 * SEC);
+  assert_true(s.lb.at[s.lb.n - 1] < LC_ASK + 2 * SEC);
   assert_int_equal(s.b->received, 1000 + s.fa.fed); /* + scene_start's first chunk */
   assert_int_equal(s.a->received, s.fb.fed);
   world_free(&s.w);
@@ -405,6 +634,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_one_way_blackout_7s),
       cmocka_unit_test(test_one_way_blackout_70s_retry),
+      cmocka_unit_test(test_one_way_10s_idle_heard_side_back),
+      cmocka_unit_test(test_one_way_10s_peer_back_by_ack),
+      cmocka_unit_test(test_one_way_1h_backoff_schedule),
       cmocka_unit_test(test_two_way_blackout_user_timeout),
       cmocka_unit_test(test_two_way_blackout_no_user_timeout_stays_open),
       cmocka_unit_test(test_keepalive_ends_vanished_peer),
@@ -412,5 +644,5 @@ int main(void) {
       cmocka_unit_test(test_lost_confirm_idle),
       cmocka_unit_test(test_lost_confirm_data),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  SIM_RUN_TESTS(tests);
 }

@@ -86,16 +86,16 @@ static void unanswered_ask_repeats_then_silent(void **state) {
   assert_int_equal(d.a.state, TOU_LS_SILENT);
   assert_int_equal(d.a.inbound, TOU_PATH_FAILS);
   assert_int_equal(d.a.outbound, TOU_PATH_UNKNOWN);
-  /* Retry after 60 s: a new ASK, new nonce. */
-  assert_int_equal(link_probe_deadline(&d.a), 165 * SEC);
-  assert_false(link_probe_on_timer(&d.a, &d.rng, 165 * SEC, &cfg));
-  tou_options_t retry = take(&d.a, 165 * SEC);
+  /* The first retry one probe timeout later: a new ASK, new nonce. */
+  assert_int_equal(link_probe_deadline(&d.a), 110 * SEC);
+  assert_false(link_probe_on_timer(&d.a, &d.rng, 110 * SEC, &cfg));
+  tou_options_t retry = take(&d.a, 110 * SEC);
   assert_int_equal(retry.probe_phase, TOU_PROBE_ASK);
   assert_int_not_equal(retry.probe_nonce, ask.probe_nonce);
   /* An ANSWER to the retry brings the link back. */
-  link_probe_input(&d.b, &d.rng, 165 * SEC, &cfg, &retry);
-  tou_options_t ans = take(&d.b, 165 * SEC);
-  assert_true(link_probe_input(&d.a, &d.rng, 166 * SEC, &cfg, &ans));
+  link_probe_input(&d.b, &d.rng, 110 * SEC, &cfg, &retry);
+  tou_options_t ans = take(&d.b, 110 * SEC);
+  assert_true(link_probe_input(&d.a, &d.rng, 111 * SEC, &cfg, &ans));
   assert_int_equal(d.a.state, TOU_LS_BACK);
   assert_int_equal(d.a.inbound, TOU_PATH_WORKS);
   assert_int_equal(d.a.outbound, TOU_PATH_WORKS);
@@ -189,8 +189,23 @@ static void silence(duo_t *d, link_probe_t *p, uint64_t at) {
   assert_int_equal(p->inbound, TOU_PATH_FAILS);
 }
 
+/* Runs p's retries while the path stays dark: each retry's ASK (and its
+ * two repeats) unanswered. Returns the time of the retry it ran. */
+static uint64_t dark_retry(duo_t *d, link_probe_t *p, const link_probe_cfg_t *c) {
+  uint64_t at = link_probe_deadline(p);
+  assert_false(link_probe_on_timer(p, &d->rng, at, c));
+  assert_true(link_probe_take(p, at, c, &(tou_options_t){0}));
+  while (link_probe_deadline(p) < p->retry_at) {
+    uint64_t t = link_probe_deadline(p);
+    assert_false(link_probe_on_timer(p, &d->rng, t, c));
+    if (link_probe_due(p)) assert_true(link_probe_take(p, t, c, &(tou_options_t){0}));
+  }
+  assert_int_equal(p->state, TOU_LS_SILENT);
+  return at;
+}
+
 /* Both SILENT; A's ASK is the first thing B hears; A's CONFIRM is lost.
- * B must not wait for its 60 s retry: its ANSWER timing out (the lost
+ * B must not wait for its next retry: its ANSWER timing out (the lost
  * CONFIRM) starts its own ASK at once, and that exchange brings it BACK. */
 static void lost_confirm_asks_again(void **state) {
   (void)state;
@@ -198,7 +213,11 @@ static void lost_confirm_asks_again(void **state) {
   duo_init(&d);
   silence(&d, &d.a, 10 * SEC);
   silence(&d, &d.b, 10 * SEC);
-  uint64_t t = 30 * SEC;
+  /* B's retries at 20, 30, 50 s go unanswered; the next is due at 90 s,
+   * well after the exchange below. */
+  for (int i = 0; i < 3; i++) dark_retry(&d, &d.b, &cfg);
+  assert_int_equal(d.b.retry_at, 90 * SEC);
+  uint64_t t = 60 * SEC;
   assert_true(link_probe_start(&d.a, &d.rng, t, &cfg));
   tou_options_t ask = take(&d.a, t);
   assert_false(link_probe_input(&d.b, &d.rng, t + 10 * MS, &cfg, &ask));
@@ -271,6 +290,122 @@ static void acks_are_evidence(void **state) {
   assert_false(link_probe_due(&d.a));
 }
 
+/* Both sides ask at once. B answers A's ASK and A's CONFIRM is lost; then
+ * A answers B's ASK: B is proven to hear and be heard after its ANSWER
+ * went out, so that ANSWER's missing CONFIRM must not make B SILENT when
+ * its deadline passes (it did: a link just proven good reported "not
+ * heard"). Likewise a CONFIRM of B's ANSWER settles B's own open ASK. */
+static void proof_settles_open_exchanges(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  assert_true(link_probe_start(&d.a, &d.rng, 0, &cfg));
+  tou_options_t ask_a = take(&d.a, 0);
+  link_probe_input(&d.b, &d.rng, 10 * MS, &cfg, &ask_a);
+  tou_options_t ans_b = take(&d.b, 10 * MS);
+  assert_false(link_probe_input(&d.a, &d.rng, 20 * MS, &cfg, &ans_b));
+  take(&d.a, 20 * MS); /* A's CONFIRM, lost */
+  assert_true(link_probe_start(&d.b, &d.rng, 1 * SEC, &cfg));
+  tou_options_t ask_b = take(&d.b, 1 * SEC);
+  link_probe_input(&d.a, &d.rng, 1 * SEC + 10 * MS, &cfg, &ask_b);
+  tou_options_t ans_a = take(&d.a, 1 * SEC + 10 * MS);
+  assert_false(link_probe_input(&d.b, &d.rng, 1 * SEC + 20 * MS, &cfg, &ans_a));
+  assert_int_equal(take(&d.b, 1 * SEC + 20 * MS).probe_phase, TOU_PROBE_CONFIRM);
+  assert_int_equal(link_probe_deadline(&d.b), TOU_NEVER);
+  assert_false(link_probe_on_timer(&d.b, &d.rng, 10 * MS + cfg.timeout, &cfg));
+  assert_int_equal(d.b.state, TOU_LS_HEARD);
+  assert_int_equal(d.b.outbound, TOU_PATH_WORKS);
+
+  /* The other order: B's ASK is out when the CONFIRM of its ANSWER comes. */
+  duo_init(&d);
+  assert_true(link_probe_start(&d.a, &d.rng, 0, &cfg));
+  ask_a = take(&d.a, 0);
+  link_probe_input(&d.b, &d.rng, 10 * MS, &cfg, &ask_a);
+  ans_b = take(&d.b, 10 * MS);
+  assert_true(link_probe_start(&d.b, &d.rng, 10 * MS, &cfg));
+  take(&d.b, 10 * MS); /* B's ASK, lost */
+  link_probe_input(&d.a, &d.rng, 20 * MS, &cfg, &ans_b);
+  tou_options_t conf_a = take(&d.a, 20 * MS);
+  link_probe_input(&d.b, &d.rng, 30 * MS, &cfg, &conf_a);
+  assert_int_equal(link_probe_deadline(&d.b), TOU_NEVER);
+  assert_false(link_probe_due(&d.b)); /* no repeat of the settled ASK */
+  assert_false(link_probe_on_timer(&d.b, &d.rng, 10 * MS + cfg.timeout, &cfg));
+  assert_int_equal(d.b.state, TOU_LS_HEARD);
+}
+
+/* While SILENT the retries back off like TCP's retransmissions: the first
+ * one probe timeout (5 s) after the link went silent, then 10, 20, 40 s
+ * apart, then the 60 s cap; the path stays dark, each exchange is three
+ * ASKs. BACK resets it: the next silence starts again at 5 s. */
+static void silent_retries_back_off_to_the_cap(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  silence(&d, &d.a, 100 * SEC); /* SILENT at 105 s */
+  const uint64_t want[] = {110, 120, 140, 180, 240, 300, 360};
+  uint64_t asks = d.a.asks_sent;
+  for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++)
+    assert_int_equal(dark_retry(&d, &d.a, &cfg), want[i] * SEC);
+  assert_int_equal(d.a.asks_sent - asks, 7 * TOU_PROBE_ASK_SENDS);
+  assert_int_equal(link_probe_deadline(&d.a), 420 * SEC);
+  /* The 420 s retry is answered: BACK, no retry left. */
+  assert_false(link_probe_on_timer(&d.a, &d.rng, 420 * SEC, &cfg));
+  tou_options_t ask = take(&d.a, 420 * SEC);
+  link_probe_input(&d.b, &d.rng, 420 * SEC, &cfg, &ask);
+  tou_options_t ans = take(&d.b, 420 * SEC);
+  assert_true(link_probe_input(&d.a, &d.rng, 420 * SEC + 10 * MS, &cfg, &ans));
+  assert_int_equal(d.a.state, TOU_LS_BACK);
+  assert_int_equal(link_probe_deadline(&d.a), TOU_NEVER);
+  take(&d.a, 420 * SEC + 10 * MS); /* the CONFIRM */
+  /* Silent again at 505 s: the schedule starts afresh, 5 s. */
+  silence(&d, &d.a, 500 * SEC);
+  assert_int_equal(link_probe_deadline(&d.a), 510 * SEC);
+  assert_int_equal(dark_retry(&d, &d.a, &cfg), 510 * SEC);
+  assert_int_equal(link_probe_deadline(&d.a), 520 * SEC);
+}
+
+/* The first wait is max(timeout, min_gap), never beyond the cap: a rate
+ * limit above the timeout delays it; a cap below the timeout is a fixed
+ * interval (what link_probe_retry meant before the backoff). */
+static void retry_backoff_respects_min_gap_and_cap(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  const link_probe_cfg_t slow_gap = {.timeout = 5 * SEC, .retry = 60 * SEC, .min_gap = 8 * SEC};
+  link_probe_start(&d.a, &d.rng, 0, &slow_gap);
+  take(&d.a, 0);
+  assert_true(link_probe_on_timer(&d.a, &d.rng, 5 * SEC, &slow_gap)); /* no repeats due: SILENT */
+  assert_int_equal(d.a.state, TOU_LS_SILENT);
+  assert_int_equal(link_probe_deadline(&d.a), 13 * SEC);
+  assert_int_equal(dark_retry(&d, &d.a, &slow_gap), 13 * SEC);
+  assert_int_equal(link_probe_deadline(&d.a), 29 * SEC);
+
+  const link_probe_cfg_t low_cap = {.timeout = 5 * SEC, .retry = 3 * SEC, .min_gap = 1 * SEC};
+  duo_init(&d);
+  link_probe_start(&d.a, &d.rng, 0, &low_cap);
+  take(&d.a, 0);
+  assert_true(link_probe_on_timer(&d.a, &d.rng, 5 * SEC, &low_cap));
+  assert_int_equal(link_probe_deadline(&d.a), 8 * SEC);
+  assert_false(link_probe_on_timer(&d.a, &d.rng, 8 * SEC, &low_cap));
+  take(&d.a, 8 * SEC);
+  assert_int_equal(d.a.retry_at, 11 * SEC); /* 3 s apart, no doubling */
+
+  /* A cap of "never" does not wrap around. */
+  const link_probe_cfg_t huge = {.timeout = 5 * SEC, .retry = TOU_NEVER, .min_gap = 1 * SEC};
+  duo_init(&d);
+  link_probe_start(&d.a, &d.rng, 0, &huge);
+  take(&d.a, 0);
+  assert_true(link_probe_on_timer(&d.a, &d.rng, 5 * SEC, &huge));
+  for (int i = 0; i < 70; i++) {
+    uint64_t at = d.a.retry_at;
+    if (at == TOU_NEVER) break;
+    link_probe_on_timer(&d.a, &d.rng, at, &huge);
+    d.a.ask_out = d.a.ask_due = false; /* the exchange failed, quietly */
+    assert_true(d.a.retry_at > at);
+  }
+  assert_int_equal(d.a.retry_at, TOU_NEVER);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(full_exchange),
@@ -280,6 +415,9 @@ int main(void) {
       cmocka_unit_test(hearing_again_asks_at_once),
       cmocka_unit_test(lost_confirm_asks_again),
       cmocka_unit_test(acks_are_evidence),
+      cmocka_unit_test(proof_settles_open_exchanges),
+      cmocka_unit_test(silent_retries_back_off_to_the_cap),
+      cmocka_unit_test(retry_backoff_respects_min_gap_and_cap),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
