@@ -5,12 +5,13 @@
  *     UDP GSO/GRO (where the kernel has them) and with them disabled,
  *     alternating in the same runs;
  *   - ping-pong round trips per second (64-byte messages);
- *   - memory per idle tou connection (RSS growth);
+ *   - memory per idle tou connection (RSS and address-space growth);
  *   - connections accepted per second (tou vs TCP).
- * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off|pingpong]
+ * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off|pingpong|many]
  *   tou-only: only tou's bulk runs (offloads on, then off); tou-on, tou-off:
  *   only one of them (for perf); pingpong: only the ping-pong runs, tou with
- *   the receive fast path on and off, tcp and udp, interleaved. */
+ *   the receive fast path on and off, tcp and udp, interleaved; many: only
+ *   the 1000 tou connections (accept rate, memory per idle connection). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,15 +275,19 @@ static void many_on_connect(tou_connect_t *req, int status) {
   if (++many_connected == many_target && many_accepted == many_target) many_done = true;
 }
 
-static long rss_kib(void) {
+static long statm_kib(bool virtual_size) {
   FILE *f = fopen("/proc/self/statm", "r");
   long pages = 0, resident = 0;
   if (f) {
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) pages = resident = 0;
     fclose(f);
   }
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+  return (virtual_size ? pages : resident) * (sysconf(_SC_PAGESIZE) / 1024);
 }
+static long rss_kib(void) { return statm_kib(false); }
+/* Address space: memory allocated but never touched (a large malloc is
+ * mmapped and only its touched pages are resident) shows here only. */
+static double many_vsz_kib;
 
 static double tou_many(int n, double *kib_per_conn) {
   enum { EPS = 4 };
@@ -298,7 +303,7 @@ static double tou_many(int n, double *kib_per_conn) {
   many_done = false;
   tou_listen(&server, n, many_on_conn);
   uv_run(loop, UV_RUN_NOWAIT);
-  long rss0 = rss_kib();
+  long rss0 = rss_kib(), vsz0 = statm_kib(true);
   double t0 = now_s();
   for (int i = 0; i < n; i++)
     if (tou_connect(&reqs[i], &clients[i % EPS], &cli[i], (struct sockaddr *)&saddr,
@@ -308,6 +313,7 @@ static double tou_many(int n, double *kib_per_conn) {
   double secs = now_s() - t0;
   /* Idle: both ends of every connection stay open. */
   *kib_per_conn = (double)(rss_kib() - rss0) / (2.0 * n);
+  many_vsz_kib = (double)(statm_kib(true) - vsz0) / (2.0 * n);
   for (int i = 0; i < n; i++) {
     tou_close((tou_handle_t *)&cli[i], NULL);
     tou_close((tou_handle_t *)&many_srv[i], NULL);
@@ -694,6 +700,13 @@ int main(int argc, char **argv) {
   bulk_bytes = mib << 20;
   loop = uv_default_loop();
   memset(chunk, 'x', sizeof chunk);
+  if (argc > 2 && strcmp(argv[2], "many") == 0) { /* connections only */
+    double kib, at = tou_many(ACCEPT_CONNS, &kib);
+    printf("tou: %d connections, %.0f accepted per second; per idle connection (one end): "
+           "RSS %.1f KiB, address space %.1f KiB\n",
+           ACCEPT_CONNS, at, kib, many_vsz_kib);
+    return 0;
+  }
   if (argc > 2 && strcmp(argv[2], "pingpong") == 0) {
     pingpong_only();
     return 0;
@@ -789,7 +802,8 @@ int main(int argc, char **argv) {
   double ak = tcp_many(ACCEPT_CONNS);
   printf("\nconnections (%d opened at once, both ends in this process)\n", ACCEPT_CONNS);
   printf("  accepted per second: tou %.0f  tcp %.0f   ratio tou/tcp %.2f\n", at, ak, at / ak);
-  printf("  memory per idle tou connection (one end, RSS growth): %.1f KiB\n", kib);
+  printf("  memory per idle tou connection (one end): RSS growth %.1f KiB, address space %.1f KiB\n",
+         kib, many_vsz_kib);
   uv_loop_close(loop);
   return 0;
 }
