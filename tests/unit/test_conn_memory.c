@@ -45,7 +45,7 @@ static void bulk_sender_grows_it_within_the_bound(void **state) {
   pair_connect(&p, &a, &b);
   assert_non_null(b);
   static uint8_t data[65536], buf[65536];
-  size_t total = 4u << 20, sent = 0, got = 0;
+  size_t total = 2u << 20, sent = 0, got = 0;
   uint32_t peak_count = 0;
   for (int i = 0; i < 20000 && got < total; i++) {
     while (sent < total) {
