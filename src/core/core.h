@@ -120,6 +120,9 @@ typedef struct tou_config {
   uint64_t delack_us;       /* delayed-ACK bound (RFC 9293 3.8.6.3: < 500 ms); default 40 ms;
                              * 0: acknowledge every segment at once */
   const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
+  bool no_undo;             /* keep congestion responses found spurious (RFC 3522 timestamps,
+                             * RFC 3708 DSACK: still counted in tou_conn_info_t) instead of
+                             * undoing them; default false: undo (RFC 4015, as Linux) */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
   tou_deliver_fn deliver;   /* optional receive fast path (see tou_deliver_fn) */
@@ -330,6 +333,9 @@ typedef struct tou_conn_info {
   uint64_t tlp_probes;         /* tail loss probes sent (RFC 8985 7) */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest delivery-rate sample */
+  uint64_t spurious_rtos;      /* RTOs found spurious (RFC 3522 Eifel, RFC 3708 DSACK) */
+  uint64_t spurious_recoveries; /* fast recoveries found spurious (same detection) */
+  uint64_t undos;              /* congestion responses undone (cwnd, ssthresh restored) */
   /* Receiver (conn_ack.c, rcv_window.c, conn_ts.c). */
   uint32_t rcv_buffer;         /* receive buffer limit now (grows by autotuning) */
   uint64_t rcv_rtt_us;         /* receiver's RTT estimate (autotuning), 0 before a sample */
