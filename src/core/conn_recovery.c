@@ -56,11 +56,15 @@ static bool start(tou_conn_t *c, uint64_t now) {
     r->pace_at = now + 10000; /* retry soon rather than stall silently */
     return false;
   }
-  tou_cc_init(&r->cc, algorithm(c), c->snd_mss, now);
-  tou_pacer_init(&r->pacer, c->snd_mss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * c->snd_mss, now);
+  /* Windows count in SMSS, the payload of a full data segment (conn_smss:
+   * SND.MSS less the timestamp option), so that IW10 is ten such segments
+   * (RFC 6928) and the loss window one (RFC 5681). */
+  uint32_t smss = conn_smss(c);
+  tou_cc_init(&r->cc, algorithm(c), smss, now);
+  tou_pacer_init(&r->pacer, smss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * smss, now);
   tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, tou_rtt_srtt(&c->rtt)), now);
   tou_rack_init(&r->rack, c->sack_ok);
-  tou_sb_init(&r->sb, segs, cap, c->snd_mss, c->snd_nxt);
+  tou_sb_init(&r->sb, segs, cap, smss, c->snd_nxt);
   tou_sb_set_growth(&r->sb, &c->ep->cfg.allocator, max);
   r->active = true;
   mirror_cwnd(c);
@@ -73,7 +77,7 @@ uint32_t conn_rec_cwnd_room(const tou_conn_t *c) {
   if (tou_sb_full(&r->sb)) return 0;
   uint64_t pipe = tou_sb_in_flight(&r->sb);
   uint32_t room = r->cc.cwnd > pipe ? (uint32_t)(r->cc.cwnd - pipe) : 0;
-  if (r->tlp_new_owed && room < c->snd_mss) room = c->snd_mss; /* RFC 8985 7.3 */
+  if (r->tlp_new_owed && room < r->cc.mss) room = r->cc.mss; /* RFC 8985 7.3 */
   return room;
 }
 
@@ -81,7 +85,7 @@ bool conn_rec_pacing_ok(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return start(c, now);
   if (r->rto_rtx_owed || r->tlp_new_owed || r->tlp_rtx_owed) return true;
-  uint64_t at = tou_pacer_next_send_time(&r->pacer, c->snd_mss, now);
+  uint64_t at = tou_pacer_next_send_time(&r->pacer, r->cc.mss, now);
   if (at <= now) return true;
   if (at < r->pace_at || r->pace_at <= now) r->pace_at = at;
   return false;
@@ -212,7 +216,7 @@ static void congestion_response(tou_conn_t *c, uint64_t now, const tou_rack_ack_
     if (ra->recovery_exit) tou_undo_disarm(&r->undo);
     else tou_undo_arm(&r->undo, cc, r->sb.snd_una, false);
     tou_cc_on_congestion_event(cc, now, prior_in_flight);
-    tou_prr_start(&r->prr, cc->ssthresh, c->snd_mss, pi->recover_fs);
+    tou_prr_start(&r->prr, cc->ssthresh, cc->mss, pi->recover_fs);
   }
   if (ra->tlp_loss_repaired) {
     tou_cc_on_congestion_event(cc, now, prior_in_flight);
@@ -264,7 +268,7 @@ static void detect_spurious(tou_conn_t *c, const tou_segment_t *seg, const tou_s
   bool decisive = u->rto ? a->newly_acked > 0 : ra->recovery_exit && !ra->congestion_event;
   bool spurious = decisive && tou_undo_eifel(u, ts, seg->opts.ts_ecr);
   if (!spurious && a->dsack)
-    spurious = tou_undo_on_dsack(u, a->dsack_left, a->dsack_right, c->snd_mss);
+    spurious = tou_undo_on_dsack(u, a->dsack_left, a->dsack_right, c->rec.cc.mss);
   if (spurious) undo_spurious(c);
 }
 
