@@ -38,6 +38,7 @@ typedef struct result {
   double seconds, cpu_seconds, mbit;
   uint64_t bytes;
   uint64_t retransmitted, timeouts, send_errors; /* tou only */
+  uint64_t dropped_local; /* tou: datagrams dropped for a full socket buffer (both ends) */
   double per_batch, per_recv_batch; /* sender's datagrams per sendmmsg / per receive batch */
   uint64_t gso_buffers, gro_buffers; /* sender's GSO buffers, receiver's GRO buffers */
   uint64_t data_dgrams, ack_dgrams;  /* datagrams sent by the sender, by the receiver */
@@ -186,7 +187,7 @@ static result_t tou_bulk(void) {
   p.t_start = now_s();
   tou_bulk_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {.seconds = p.t_end - p.t_start, .cpu_seconds = cpu_s() - c0, .bytes = p.received};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tou_stream_info_t info;
   tou_endpoint_stats_t es;
@@ -195,12 +196,14 @@ static result_t tou_bulk(void) {
   r.retransmitted = info.segs_retransmitted;
   r.timeouts = info.timeouts;
   r.send_errors = es.send_errors;
+  r.dropped_local = es.datagrams_dropped_local;
   r.gro_buffers = es.gro_buffers;
   r.ack_dgrams = es.datagrams_sent;
   tou_endpoint_stats(&p.a, &es);
   r.gso_buffers = es.gso_buffers;
   r.data_dgrams = es.datagrams_sent;
   r.send_errors += es.send_errors;
+  r.dropped_local += es.datagrams_dropped_local;
   r.per_batch = es.send_batches ? (double)es.datagrams_sent / (double)es.send_batches : 0;
   r.per_recv_batch =
       es.batches_received ? (double)es.datagrams_received / (double)es.batches_received : 0;
@@ -419,7 +422,7 @@ static result_t tcp_bulk(void) {
   p.t_start = now_s();
   tcp_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {.seconds = p.t_end - p.t_start, .cpu_seconds = cpu_s() - c0, .bytes = p.received};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tcp_pair_close(&p);
   return r;
@@ -598,7 +601,7 @@ static result_t udp_bulk(double *delivered) {
   uv_idle_start(&p.pump, udp_blast_pump);
   run_until(&p.done);
   /* The 200 ms quiet wait is not counted in the time, but its CPU is ~0. */
-  result_t r = {p.t_last - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {.seconds = p.t_last - p.t_start, .cpu_seconds = cpu_s() - c0, .bytes = p.received};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   *delivered = (double)p.received / (double)p.sent;
   udp_pair_close(&p);
@@ -741,10 +744,11 @@ int main(int argc, char **argv) {
     tcp_r[i] = tcp_bulk();
     udp_r[i] = udp_bulk(&delivered[i]);
     printf("  run %d: tou %8.1f Mbit/s (%llu segments retransmitted, %llu timeouts, %llu send "
-           "errors, %.1f datagrams per sendmmsg, %.1f ACKs per receive batch)  tcp %8.1f Mbit/s  "
-           "udp %8.1f Mbit/s (%.1f %% delivered)\n",
+           "errors, %llu dropped for a full socket buffer, %.1f datagrams per sendmmsg, %.1f "
+           "ACKs per receive batch)  tcp %8.1f Mbit/s  udp %8.1f Mbit/s (%.1f %% delivered)\n",
            i + 1, tou_r[i].mbit, (unsigned long long)tou_r[i].retransmitted,
            (unsigned long long)tou_r[i].timeouts, (unsigned long long)tou_r[i].send_errors,
+           (unsigned long long)tou_r[i].dropped_local,
            tou_r[i].per_batch, tou_r[i].per_recv_batch,
            tcp_r[i].mbit, udp_r[i].mbit, delivered[i] * 100);
     printf("         tou offloads: %llu datagrams in %llu GSO buffers, %llu GRO buffers received, "

@@ -324,7 +324,7 @@ TOU_EXTERN int tou_connect(tou_connect_t *req, tou_endpoint_t *endpoint, tou_str
 typedef struct tou_endpoint_stats_s {
   uint64_t datagrams_received, bytes_received;
   uint64_t datagrams_sent, bytes_sent;
-  uint64_t send_errors;      /* datagrams the socket refused (buffer full, ...) */
+  uint64_t send_errors;      /* datagrams the socket refused for an error (unreachable, ...) */
   uint64_t recv_errors;
   uint64_t batches_received; /* recvmmsg calls (or single receives) that returned data */
   uint64_t send_batches;     /* sendmmsg batches (datagrams_sent / send_batches per call) */
@@ -344,10 +344,13 @@ typedef struct tou_endpoint_stats_s {
   int gso, gro;              /* 1 while the endpoint sends with UDP GSO / receives with GRO */
   uint64_t gso_buffers;      /* buffers sent with GSO, each 2..64 datagrams */
   uint64_t gro_buffers;      /* received buffers holding several coalesced datagrams */
-  /* Copies: a datagram's payload is normally handed to the kernel straight
-   * from the stream's send buffer (header and payload as separate pieces). */
-  uint64_t datagrams_gathered; /* datagrams sent so (the others: no payload, or copied) */
-  uint64_t datagrams_copied;   /* copied to wait for room in the socket buffer */
+  /* Copies: a datagram's payload is handed to the kernel straight from the
+   * stream's send buffer (header and payload as separate pieces). */
+  uint64_t datagrams_gathered; /* datagrams sent so (the others carry no payload) */
+  /* Datagrams dropped because the socket's send buffer was full (the rest of
+   * a batch; sending then waits until the socket is writable). Like a loss
+   * in the network, the streams' loss recovery resends their data. */
+  uint64_t datagrams_dropped_local;
 } tou_endpoint_stats_t;
 
 /* Fills *stats. Returns 0 or UV_EINVAL. */

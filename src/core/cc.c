@@ -127,6 +127,9 @@ void tou_cc_on_congestion_event(tou_cc_t *cc, uint64_t now, uint32_t in_flight) 
 void tou_cc_on_recovery_exit(tou_cc_t *cc, uint64_t now) {
   if (!cc->in_recovery) return;
   cc->in_recovery = false;
+  /* RFC 9937 6.3 (and RFC 6582 3.2 step 3, option 2): the flight PRR
+   * brought down to ssthresh continues with cwnd = ssthresh. */
+  tou_cc_set_cwnd(cc, cc->ssthresh);
   if (cc->ops->on_recovery_exit) cc->ops->on_recovery_exit(cc, now);
 }
 

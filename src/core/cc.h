@@ -50,7 +50,8 @@ typedef struct tou_cc_ops {
   void (*on_ack)(tou_cc_t *cc, const tou_cc_ack_t *ack);
   /* A loss was detected (RACK, three duplicate ACKs, repaired TLP) and the
    * connection enters recovery: set ssthresh and reduce cwnd. At most once
-   * per recovery episode (per round trip). */
+   * per recovery episode (per round trip). During the recovery that
+   * follows, the loss-recovery module sets cwnd by PRR (prr.h). */
   void (*on_congestion_event)(tou_cc_t *cc, uint64_t now, uint32_t in_flight);
   /* Recovery ended (the recovery point was cumulatively ACKed). Optional. */
   void (*on_recovery_exit)(tou_cc_t *cc, uint64_t now);
@@ -125,6 +126,8 @@ void tou_cc_on_ack(tou_cc_t *cc, const tou_cc_ack_t *ack);
 /* Loss detected outside recovery: reduce once and enter recovery. Ignored
  * while already in recovery. */
 void tou_cc_on_congestion_event(tou_cc_t *cc, uint64_t now, uint32_t in_flight);
+/* Recovery ended: cwnd = ssthresh (RFC 9937; during recovery the loss-recovery
+ * module sets cwnd from PRR, prr.h). */
 void tou_cc_on_recovery_exit(tou_cc_t *cc, uint64_t now);
 /* Retransmission timeout. `repeated`: the retransmission sent by a previous
  * RTO was lost too; ssthresh is then held (RFC 5681 section 3.1, after eq. 4)

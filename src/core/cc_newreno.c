@@ -1,14 +1,15 @@
 /* NewReno (RFC 5681 slow start and congestion avoidance, RFC 3465 byte
  * counting, RFC 6582 reduction).
  *
- * Variant: no cwnd inflation/deflation. On entering recovery cwnd is set
- * straight to the new ssthresh; what may be sent during recovery is governed
- * by the loss-recovery module's bytes-in-flight estimate (RFC 6675 "pipe":
+ * Variant: no cwnd inflation/deflation. On entering recovery this sets
+ * ssthresh (and cwnd to it); what may be sent during recovery is then set
+ * per ACK by Proportional Rate Reduction (prr.c, RFC 9937) from the
+ * loss-recovery module's bytes-in-flight estimate (RFC 6675 "pipe":
  * SACKed and lost segments have left the network, duplicate ACKs without
  * SACK count as one delivered segment each), which is what inflation
- * approximated. On leaving recovery cwnd stays at ssthresh (RFC 6582 3.2
- * step 3, option 2: pacing prevents the burst that option 1 guards
- * against). The recovery point ("recover") is tracked by rack.c. */
+ * approximated. On leaving recovery cwnd = ssthresh (cc.c; RFC 6582 3.2
+ * step 3, option 2: PRR has already brought the flight down to it). The
+ * recovery point ("recover") is tracked by rack.c. */
 #include <stddef.h>
 
 #include "cc.h"

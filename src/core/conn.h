@@ -158,6 +158,12 @@ size_t conn_payload_budget(const tou_conn_t *c, const tou_options_t *o);
  * (never less than the real budget). A "full-sized segment" for Nagle,
  * SWS avoidance and TLP is one of this size. */
 size_t conn_data_payload_budget(const tou_conn_t *c);
+/* SMSS for congestion control, pacing and loss recovery (RFC 5681: the
+ * largest segment the sender can transmit, headers and options
+ * excluded): SND.MSS less the options every data segment carries
+ * (timestamps, RFC 6691). SACK blocks come and go and are not deducted:
+ * a segment shrunk by them still counts as one. */
+uint32_t conn_smss(const tou_conn_t *c);
 
 /* conn_close.c */
 void conn_shutdown_send(tou_conn_t *c, uint64_t now);
@@ -176,10 +182,12 @@ void conn_challenge_ack(tou_conn_t *c, uint64_t now);
 void conn_syn_text_input(tou_conn_t *c, uint64_t now, const tou_segment_t *synack);
 
 /* conn_output.c */
-/* The next segment c wants to send now; payload (if any) is copied into
- * payload_buf (at most payload_cap bytes). False when nothing is due. */
-bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
-                       size_t payload_cap);
+/* The next segment c wants to send now, with at most payload_cap payload
+ * bytes. The payload stays in the send buffer: *pieces says where (two
+ * pieces across the ring's wrap point; seg->payload is the first piece,
+ * seg->payload_len the whole length). False when nothing is due. */
+bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, size_t payload_cap,
+                       tou_payload_ref_t *pieces);
 
 /* conn_ack.c: when an ACK goes (RFC 9293 3.8.6.3, RFC 5681 4.2) */
 void conn_ack_init(tou_conn_t *c);

@@ -309,8 +309,16 @@ static void zero_window_input(tou_conn_t *c, uint64_t now, const tou_segment_t *
 }
 
 /* RFC 7323 5.3 R1: an old duplicate by its timestamp. ACK it (a bare ACK
- * at a limited rate, as an out-of-window one) and drop it. */
+ * at a limited rate, as an out-of-window one) and drop it. Data wholly
+ * below RCV.NXT is reported as a duplicate (RFC 2883 DSACK, as Linux
+ * does): typically the original of a segment whose retransmission arrived
+ * first, and the DSACK is how the sender learns that retransmission was
+ * spurious (RFC 3708, RACK's reordering window, RFC 8985 6.2). */
 static void paws_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
+  if (seg->payload_len > 0 && seq_leq(seg->seq + (tou_seq_t)seg->payload_len, c->rcv_nxt)) {
+    c->stats.dup_segs_received++;
+    conn_rec_on_dup_data(c, seg->seq, seg->payload_len);
+  }
   if (seg_len(seg) == 0 && !oow_ack_allowed(c, now)) return;
   conn_ack_now(c);
 }

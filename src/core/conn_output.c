@@ -37,6 +37,14 @@ size_t conn_data_payload_budget(const tou_conn_t *c) {
   return conn_payload_budget(c, &o);
 }
 
+uint32_t conn_smss(const tou_conn_t *c) {
+  tou_options_t o;
+  memset(&o, 0, sizeof o);
+  if (c->ts_ok) o.present |= TOU_OPT_TIMESTAMP;
+  size_t budget = conn_payload_budget(c, &o);
+  return budget > 0 ? (uint32_t)budget : 1;
+}
+
 /* Bookkeeping for anything that takes sequence space. */
 static void sent_seq_space(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
   tou_seq_t end = seq + len;
@@ -84,16 +92,15 @@ static void build_syn(tou_conn_t *c, uint64_t now, tou_segment_t *seg) {
   if (c->rtx_at == TOU_NEVER) conn_arm_rtx(c, now);
 }
 
-/* The payload where it lies in the send buffer, when it is contiguous
- * there: tou_wire_encode() then copies it once, into the datagram. Only a
- * segment across the ring's wrap point is gathered into buf first. */
-static const uint8_t *payload_at(const tou_conn_t *c, size_t off, size_t n, uint8_t *buf) {
-  const uint8_t *p1, *p2;
-  size_t n1, n2;
-  sendbuf_peek(&c->sb, off, n, &p1, &n1, &p2, &n2);
-  if (n2 == 0 && n1 == n) return p1;
-  sendbuf_copy(&c->sb, off, buf, n);
-  return buf;
+/* The payload where it lies in the send buffer, never copied here: one
+ * piece, or two across the ring's wrap point (seg->payload is the first;
+ * the endpoint encodes or hands out both). */
+static void set_payload(const tou_conn_t *c, tou_segment_t *seg, size_t off, size_t n,
+                        tou_payload_ref_t *pieces) {
+  sendbuf_peek(&c->sb, off, n, &pieces->data[0], &pieces->len[0], &pieces->data[1],
+               &pieces->len[1]);
+  seg->payload = pieces->data[0];
+  seg->payload_len = n;
 }
 
 /* How many payload bytes go now: a full segment, or the tail when nothing
@@ -128,7 +135,8 @@ static size_t data_to_send(tou_conn_t *c, size_t cap, bool *fin) {
   return n;
 }
 
-static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf, size_t cap) {
+static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, size_t cap,
+                       tou_payload_ref_t *pieces) {
   if (c->state == TOU_SYN_RCVD || seq_lt(c->snd_nxt, c->snd_data))
     return false; /* data waits for the handshake; our SYN goes first */
   if (!conn_rec_pacing_ok(c, now)) return false;
@@ -143,8 +151,7 @@ static bool build_data(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
     fin = false;
   }
   if (n > 0) {
-    seg->payload = payload_at(c, (size_t)(tou_seq_t)(seq - c->snd_data), n, buf);
-    seg->payload_len = n;
+    set_payload(c, seg, (size_t)(tou_seq_t)(seq - c->snd_data), n, pieces);
     c->stats.bytes_sent += n;
     if (seq_geq(seq + (tou_seq_t)n, c->snd_data + (tou_seq_t)sendbuf_len(&c->sb)))
       seg->flags |= TOU_PSH;
@@ -183,8 +190,8 @@ static bool fit_retransmit(tou_conn_t *c, tou_segment_t *seg, tou_seq_t seq, uin
 /* A segment the loss-recovery module wants resent (RACK/dupack loss, the
  * one segment an RTO owes, a tail loss probe), rebuilt from the send
  * buffer with its original boundaries. SND.NXT does not move. */
-static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *buf,
-                             size_t cap) {
+static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, size_t cap,
+                             tou_payload_ref_t *pieces) {
   tou_seq_t seq;
   uint32_t len;
   if (!conn_rec_next_retransmit(c, now, &seq, &len)) return false;
@@ -195,8 +202,7 @@ static bool build_retransmit(tou_conn_t *c, uint64_t now, tou_segment_t *seg, ui
   size_t off = (size_t)(tou_seq_t)(seq - c->snd_data);
   if (n > cap || off + n > sendbuf_len(&c->sb)) return false; /* cannot happen */
   if (n > 0) {
-    seg->payload = payload_at(c, off, n, buf);
-    seg->payload_len = n;
+    set_payload(c, seg, off, n, pieces);
     c->stats.bytes_sent += n;
     if (off + n == sendbuf_len(&c->sb)) seg->flags |= TOU_PSH; /* as when first sent */
   }
@@ -224,9 +230,10 @@ static void arm_persist_if_stalled(tou_conn_t *c, uint64_t now) {
  * of its own). SND.MAX is never below the peer's RCV.NXT. */
 static tou_seq_t ack_only_seq(const tou_conn_t *c) { return c->snd_max; }
 
-bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t *payload_buf,
-                       size_t payload_cap) {
+bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, size_t payload_cap,
+                       tou_payload_ref_t *pieces) {
   bool sent = false;
+  *pieces = (tou_payload_ref_t){{NULL, NULL}, {0, 0}};
   /* Our SYN is due while unacknowledged: in SYN-SENT, SYN-RECEIVED, and in
    * FIN-WAIT-1 after a CLOSE in SYN-RECEIVED. */
   if (c->snd_una == c->iss && c->state != TOU_CLOSED && c->state != TOU_TIME_WAIT) {
@@ -237,9 +244,9 @@ bool conn_next_segment(tou_conn_t *c, uint64_t now, tou_segment_t *seg, uint8_t 
   }
   if (!sent) sent = conn_live_next_segment(c, now, seg); /* link probe, keepalive */
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
-    sent = build_retransmit(c, now, seg, payload_buf, payload_cap);
+    sent = build_retransmit(c, now, seg, payload_cap, pieces);
   if (!sent && conn_synchronized(c) && c->state != TOU_TIME_WAIT)
-    sent = build_data(c, now, seg, payload_buf, payload_cap);
+    sent = build_data(c, now, seg, payload_cap, pieces);
   if (!sent && c->ack_pending && c->state != TOU_SYN_SENT) {
     header(c, now, seg, ack_only_seq(c));
     sent = true;

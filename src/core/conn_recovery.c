@@ -52,11 +52,15 @@ static bool start(tou_conn_t *c, uint64_t now) {
     r->pace_at = now + 10000; /* retry soon rather than stall silently */
     return false;
   }
-  tou_cc_init(&r->cc, algorithm(c), c->snd_mss, now);
-  tou_pacer_init(&r->pacer, c->snd_mss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * c->snd_mss, now);
+  /* Windows count in SMSS, the payload of a full data segment (conn_smss:
+   * SND.MSS less the timestamp option), so that IW10 is ten such segments
+   * (RFC 6928) and the loss window one (RFC 5681). */
+  uint32_t smss = conn_smss(c);
+  tou_cc_init(&r->cc, algorithm(c), smss, now);
+  tou_pacer_init(&r->pacer, smss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * smss, now);
   tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, tou_rtt_srtt(&c->rtt)), now);
   tou_rack_init(&r->rack, c->sack_ok);
-  tou_sb_init(&r->sb, segs, cap, c->snd_mss, c->snd_nxt);
+  tou_sb_init(&r->sb, segs, cap, smss, c->snd_nxt);
   r->active = true;
   mirror_cwnd(c);
   return true;
@@ -68,7 +72,7 @@ uint32_t conn_rec_cwnd_room(const tou_conn_t *c) {
   if (tou_sb_full(&r->sb)) return 0;
   uint64_t pipe = tou_sb_in_flight(&r->sb);
   uint32_t room = r->cc.cwnd > pipe ? (uint32_t)(r->cc.cwnd - pipe) : 0;
-  if (r->tlp_new_owed && room < c->snd_mss) room = c->snd_mss; /* RFC 8985 7.3 */
+  if (r->tlp_new_owed && room < r->cc.mss) room = r->cc.mss; /* RFC 8985 7.3 */
   return room;
 }
 
@@ -76,7 +80,7 @@ bool conn_rec_pacing_ok(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return start(c, now);
   if (r->rto_rtx_owed || r->tlp_new_owed || r->tlp_rtx_owed) return true;
-  uint64_t at = tou_pacer_next_send_time(&r->pacer, c->snd_mss, now);
+  uint64_t at = tou_pacer_next_send_time(&r->pacer, r->cc.mss, now);
   if (at <= now) return true;
   if (at < r->pace_at || r->pace_at <= now) r->pace_at = at;
   return false;
@@ -108,6 +112,11 @@ bool conn_rec_split(tou_conn_t *c, tou_seq_t seq, uint32_t first_len) {
   return c->rec.active && tou_sb_split(&c->rec.sb, seq, first_len) == TOU_OK;
 }
 
+/* Our TSval now (conn_open.c writes the same into every segment). */
+static uint32_t our_tsval(const tou_conn_t *c, uint64_t now) {
+  return (uint32_t)(now / 1000) + c->ts_offset;
+}
+
 static uint64_t rto_deadline(const tou_conn_t *c, uint64_t now) {
   return c->rtx_at != TOU_NEVER ? c->rtx_at : now + tou_rtt_rto(&c->rtt);
 }
@@ -132,8 +141,11 @@ void conn_rec_on_sent(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) 
     if (r->tlp_rtx_owed && last) tou_rack_tlp_sent(&r->rack, &r->sb, true);
     r->tlp_rtx_owed = false;
     r->rto_rtx_owed = false;
+    tou_prr_on_sent(&r->prr, len);
+    tou_undo_on_retransmit(&r->undo, c->ts_ok, our_tsval(c, now));
   } else {
     if (tou_sb_on_send(&r->sb, seq, len, now) != TOU_OK) return; /* cannot happen: room was checked */
+    tou_prr_on_sent(&r->prr, len);
     if (r->tlp_new_owed) tou_rack_tlp_sent(&r->rack, &r->sb, false);
     r->tlp_new_owed = false;
     arm_pto(c, now); /* RFC 8985 7.2: restart the PTO after new data */
@@ -152,6 +164,16 @@ static uint64_t timestamp_rtt(const tou_conn_t *c, const tou_segment_t *seg, uin
   return rtt_ms ? (uint64_t)rtt_ms * 1000 : 500; /* half a tick for "under 1 ms" */
 }
 
+/* The millisecond of our clock in which the segment whose TSval this ACK
+ * echoes left (RFC 7323), or TOU_SB_NO_ECHO. */
+static uint64_t echo_ms(const tou_conn_t *c, const tou_segment_t *seg, uint64_t now) {
+  if (!c->ts_ok || !(seg->opts.present & TOU_OPT_TIMESTAMP)) return TOU_SB_NO_ECHO;
+  uint32_t age = our_tsval(c, now) - seg->opts.ts_ecr;
+  uint64_t now_ms = now / 1000;
+  if (age > 60u * 1000 || age > now_ms) return TOU_SB_NO_ECHO; /* stale or forged */
+  return now_ms - age;
+}
+
 /* Unsent data the peer's window would take: only cwnd or pacing hold it. */
 static bool backlogged(const tou_conn_t *c) {
   size_t off = (size_t)(tou_seq_t)(c->snd_nxt - c->snd_data);
@@ -167,15 +189,82 @@ static bool is_dupack(const tou_conn_t *c, const tou_segment_t *seg) {
          ((uint32_t)seg->window << c->snd_wscale) == c->snd_wnd && c->snd_una != c->snd_max;
 }
 
+/* What one ACK (or the reordering timer) changed, for PRR. */
+typedef struct prr_input {
+  uint64_t recover_fs;     /* RFC 9937 6.1 RecoverFS, should a phase begin */
+  uint64_t delivered_data; /* RFC 9937 DeliveredData */
+  bool safe_ack;           /* SND.UNA advanced and no further loss indicated */
+} prr_input_t;
+
 static void congestion_response(tou_conn_t *c, uint64_t now, const tou_rack_ack_t *ra,
-                                uint32_t prior_in_flight) {
-  tou_cc_t *cc = &c->rec.cc;
-  if (ra->recovery_exit) tou_cc_on_recovery_exit(cc, now);
-  if (ra->congestion_event) tou_cc_on_congestion_event(cc, now, prior_in_flight);
+                                uint32_t prior_in_flight, const prr_input_t *pi) {
+  conn_rec_t *r = &c->rec;
+  tou_cc_t *cc = &r->cc;
+  if (ra->recovery_exit) {
+    tou_prr_stop(&r->prr);
+    tou_cc_on_recovery_exit(cc, now);
+    tou_undo_close(&r->undo);
+  }
+  if (ra->congestion_event) {
+    /* A new episode right after the last (a retransmission was lost):
+     * that loss is real, nothing of it to undo. */
+    if (ra->recovery_exit) tou_undo_disarm(&r->undo);
+    else tou_undo_arm(&r->undo, cc, r->sb.snd_una, false);
+    tou_cc_on_congestion_event(cc, now, prior_in_flight);
+    tou_prr_start(&r->prr, cc->ssthresh, cc->mss, pi->recover_fs);
+  }
   if (ra->tlp_loss_repaired) {
     tou_cc_on_congestion_event(cc, now, prior_in_flight);
     tou_cc_on_recovery_exit(cc, now);
   }
+  /* RFC 9937: during fast recovery cwnd is pipe + sndcnt after each ACK. */
+  if (r->prr.active && cc->in_recovery) {
+    uint64_t cwnd = tou_prr_on_ack(&r->prr, pi->delivered_data, tou_sb_in_flight(&r->sb),
+                                   pi->safe_ack, cc->cwnd);
+    tou_cc_set_cwnd(cc, cwnd);
+  }
+}
+
+/* Bytes the peer holds above SND.UNA by the scoreboard's account: SACKed,
+ * or credited by duplicate ACKs without SACK. */
+static uint64_t held_above_una(const tou_scoreboard_t *sb) {
+  return sb->sacked_bytes + sb->reno_sacked;
+}
+
+/* The episode under way (or just ended) was spurious: count it and,
+ * unless configured not to, undo it (undo.h). */
+static void undo_spurious(tou_conn_t *c) {
+  conn_rec_t *r = &c->rec;
+  bool rto = r->undo.rto;
+  if (!c->ep->cfg.no_undo) {
+    tou_undo_restore(&r->undo, &r->cc);
+    tou_prr_stop(&r->prr);
+    if (rto || r->rack.state == TOU_RECOVERY_RTO) {
+      /* RFC 4015 / RFC 3522: the flight was not lost; go on with new
+       * data, never re-send what the timeout marked (no go-back-N). */
+      tou_sb_unmark_lost(&r->sb);
+      tou_rack_undo(&r->rack);
+      r->rto_rtx_owed = false;
+      r->rtos = 0;
+    }
+  }
+  tou_undo_detected(&r->undo);
+}
+
+/* RFC 3522 (timestamps) and RFC 3708 (DSACK) detection, after the ACK was
+ * taken by the scoreboard and RACK. After an RTO every ACK of new data is
+ * checked (the first decides, later ones echo later TSvals); in fast
+ * recovery the ACK that ends it (every hole then filled by an original). */
+static void detect_spurious(tou_conn_t *c, const tou_segment_t *seg, const tou_sb_ack_t *a,
+                            const tou_rack_ack_t *ra) {
+  tou_undo_t *u = &c->rec.undo;
+  if (!u->armed) return;
+  bool ts = c->ts_ok && (seg->opts.present & TOU_OPT_TIMESTAMP);
+  bool decisive = u->rto ? a->newly_acked > 0 : ra->recovery_exit && !ra->congestion_event;
+  bool spurious = decisive && tou_undo_eifel(u, ts, seg->opts.ts_ecr);
+  if (!spurious && a->dsack)
+    spurious = tou_undo_on_dsack(u, a->dsack_left, a->dsack_right, c->rec.cc.mss);
+  if (spurious) undo_spurious(c);
 }
 
 void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
@@ -188,8 +277,11 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
     nblocks = seg->opts.sack_count;
   }
   bool dup = !c->sack_ok && is_dupack(c, seg);
+  uint64_t outstanding_before = r->sb.outstanding, held_before = held_above_una(&r->sb);
+  uint64_t delivered_before = r->sb.delivered + r->sb.reno_sacked;
   tou_sb_ack_t a;
-  if (tou_sb_on_ack(&r->sb, seg->ack, blocks, nblocks, tou_rtt_min(&c->rtt), now, &a) != TOU_OK)
+  if (tou_sb_on_ack_ts(&r->sb, seg->ack, blocks, nblocks, tou_rtt_min(&c->rtt), echo_ms(c, seg, now),
+                       now, &a) != TOU_OK)
     return;
   if (!a.has_rtt && a.newly_acked) {
     /* Karn's rule left no sample (everything ACKed was retransmitted, as
@@ -205,14 +297,24 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
 
   tou_rack_ack_t ra;
   tou_rack_on_ack(&r->rack, &r->sb, &a, dup, srtt, min_rtt, now, &ra);
-  congestion_response(c, now, &ra, a.prior_in_flight);
+  /* RFC 9937: RecoverFS excludes what was SACKed before recovery began (it
+   * will not be delivered again); DeliveredData is the change in SND.UNA
+   * plus the change in SACKed bytes (a duplicate ACK's credit without SACK,
+   * RFC 6675), which is the scoreboard's delivered count. */
+  uint64_t delivered_after = r->sb.delivered + r->sb.reno_sacked;
+  prr_input_t pi = {
+      .recover_fs = outstanding_before > held_before ? outstanding_before - held_before : 0,
+      .delivered_data = delivered_after > delivered_before ? delivered_after - delivered_before : 0,
+      .safe_ack = a.newly_acked > 0 && ra.newly_lost == 0};
+  detect_spurious(c, seg, &a, &ra);
+  congestion_response(c, now, &ra, a.prior_in_flight, &pi);
   tou_cc_ack_t ca = {.now = now, .acked = a.newly_acked + a.newly_sacked,
                      .prior_in_flight = a.prior_in_flight, .rtt_us = a.has_rtt ? a.rtt_us : 0,
                      .srtt_us = srtt, .min_rtt_us = min_rtt, .backlogged = backlogged(c),
                      .delivered = r->sb.delivered};
   tou_cc_on_ack(&r->cc, &ca);
   mirror_cwnd(c);
-  tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, srtt), now);
+  tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for_flight(&r->cc, srtt, r->sb.outstanding), now);
 
   if (a.newly_acked) r->rtos = 0;
   r->reo_at = r->rack.reo_deadline;
@@ -236,9 +338,11 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
    * nothing about congestion: the window is closed, not the path. */
   if (c->snd_wnd > 0) {
     r->rtos++;
+    tou_undo_arm(&r->undo, &r->cc, r->sb.snd_una, true); /* before the loss window */
     /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
     tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
   }
+  tou_prr_stop(&r->prr); /* the RTO's slow start replaces fast recovery */
   tou_rack_on_rto(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt), now);
   r->rto_rtx_owed = true;
   r->tlp_new_owed = r->tlp_rtx_owed = false;
@@ -279,7 +383,8 @@ void conn_rec_on_timer(tou_conn_t *c, uint64_t now) {
     tou_rack_ack_t ra;
     tou_rack_on_reorder_timer(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt),
                               now, &ra);
-    congestion_response(c, now, &ra, prior);
+    prr_input_t pi = {.recover_fs = r->sb.outstanding - held_above_una(&r->sb)};
+    congestion_response(c, now, &ra, prior, &pi);
     mirror_cwnd(c);
     r->reo_at = r->rack.reo_deadline;
     if (ra.newly_lost) {
@@ -315,6 +420,9 @@ void conn_rec_fill_info(const tou_conn_t *c, tou_conn_info_t *info) {
   info->dsacks_received = st->dsacks;
   info->delivery_rate = st->delivery_rate;
   info->tlp_probes = r->rack.tlp_probes;
+  info->spurious_rtos = r->undo.spurious_rtos;
+  info->spurious_recoveries = r->undo.spurious_recoveries;
+  info->undos = r->undo.undos;
   info->min_rtt_us = tou_rtt_min(&c->rtt);
 }
 

@@ -22,8 +22,10 @@
 #include "cc.h"
 #include "core.h"
 #include "pacer.h"
+#include "prr.h"
 #include "rack.h"
 #include "scoreboard.h"
+#include "undo.h"
 
 typedef struct conn_rec {
   bool active;          /* scoreboard allocated: the data phase has begun */
@@ -31,6 +33,8 @@ typedef struct conn_rec {
   tou_pacer_t pacer;
   tou_scoreboard_t sb;
   tou_rack_t rack;
+  tou_prr_t prr;        /* how much fast recovery sends (RFC 9937) */
+  tou_undo_t undo;      /* spurious retransmissions, undo (RFC 3522, 3708, 4015) */
   uint64_t reo_at;      /* RACK reordering timer */
   uint64_t pto_at;      /* tail loss probe */
   uint64_t pace_at;     /* pacing released the next segment */

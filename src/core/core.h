@@ -120,6 +120,9 @@ typedef struct tou_config {
   uint64_t delack_us;       /* delayed-ACK bound (RFC 9293 3.8.6.3: < 500 ms); default 40 ms;
                              * 0: acknowledge every segment at once */
   const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
+  bool no_undo;             /* keep congestion responses found spurious (RFC 3522 timestamps,
+                             * RFC 3708 DSACK: still counted in tou_conn_info_t) instead of
+                             * undoing them; default false: undo (RFC 4015, as Linux) */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
   tou_deliver_fn deliver;   /* optional receive fast path (see tou_deliver_fn) */
@@ -193,21 +196,27 @@ tou_conn_t *tou_ep_conn_for(const tou_ep_t *ep, const tou_addr_t *from, const ui
  * until it returns 0 after every input, timer and application call. */
 int tou_ep_output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap);
 
-/* A datagram's payload left where it lies (tou_ep_output_gather()). */
+/* A datagram's payload left where it lies (tou_ep_output_gather()): one
+ * piece, or two when it crosses the send buffer ring's wrap point. */
 typedef struct tou_payload_ref {
-  const uint8_t *data; /* NULL when len is 0 */
-  size_t len;
+  const uint8_t *data[2]; /* len[0] bytes at data[0], then len[1] at data[1] */
+  size_t len[2];          /* len[1] is 0 unless the payload wraps; both 0: none */
 } tou_payload_ref_t;
 
+/* Payload bytes in all. */
+static inline size_t tou_payload_len(const tou_payload_ref_t *p) { return p->len[0] + p->len[1]; }
+
 /* As tou_ep_output(), without copying the payload (the send side's second
- * copy): the datagram is buf[0 .. n - payload->len) (header and options,
- * checksum included) followed by payload->len bytes at payload->data, in
- * the sending connection's send buffer. Returns n, the whole datagram's
- * length (at most cap), 0 or a negative error as tou_ep_output(). Segments
- * without payload (ACKs, SYNs, replies), and a payload that wraps around
- * the send buffer's ring, come whole in buf (payload->len 0). The payload
- * stays valid across further tou_ep_output*() calls, until the next other
- * call into the endpoint or its connections (input, timer, send, close). */
+ * copy): the datagram is buf[0 .. n - tou_payload_len(payload)) (header and
+ * options, checksum included) followed by payload->len[0] bytes at
+ * payload->data[0] and payload->len[1] at payload->data[1], in the sending
+ * connection's send buffer. Returns n, the whole datagram's length (at most
+ * cap), 0 or a negative error as tou_ep_output(). Segments without payload
+ * (ACKs, SYNs, replies) come whole in buf (both lengths 0); no payload is
+ * ever copied, retransmissions and segments across the ring's wrap point
+ * included. The payload stays valid across further tou_ep_output*() calls,
+ * until the next other call into the endpoint or its connections (input,
+ * timer, send, close). */
 int tou_ep_output_gather(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
                          tou_payload_ref_t *payload);
 
@@ -324,6 +333,9 @@ typedef struct tou_conn_info {
   uint64_t tlp_probes;         /* tail loss probes sent (RFC 8985 7) */
   uint32_t congestion_events;  /* cwnd reductions by loss (not RTO) */
   uint64_t delivery_rate;      /* bytes/s, latest delivery-rate sample */
+  uint64_t spurious_rtos;      /* RTOs found spurious (RFC 3522 Eifel, RFC 3708 DSACK) */
+  uint64_t spurious_recoveries; /* fast recoveries found spurious (same detection) */
+  uint64_t undos;              /* congestion responses undone (cwnd, ssthresh restored) */
   /* Receiver (conn_ack.c, rcv_window.c, conn_ts.c). */
   uint32_t rcv_buffer;         /* receive buffer limit now (grows by autotuning) */
   uint64_t rcv_rtt_us;         /* receiver's RTT estimate (autotuning), 0 before a sample */

@@ -206,9 +206,7 @@ tou_ep_t *tou_ep_new(const tou_config_t *cfg, uint64_t now) {
   ep->bucket_mask = n - 1;
   ep->cid_buckets = tou_mem_alloc(&ep->cfg.allocator, n * sizeof(tou_conn_t *));
   ep->peer_buckets = tou_mem_alloc(&ep->cfg.allocator, n * sizeof(tou_conn_t *));
-  ep->scratch_cap = cfg->mss;
-  ep->scratch = tou_mem_alloc(&ep->cfg.allocator, ep->scratch_cap);
-  if (ep->cid_buckets == NULL || ep->peer_buckets == NULL || ep->scratch == NULL) goto fail;
+  if (ep->cid_buckets == NULL || ep->peer_buckets == NULL) goto fail;
   memset(ep->cid_buckets, 0, n * sizeof(tou_conn_t *));
   memset(ep->peer_buckets, 0, n * sizeof(tou_conn_t *));
   if (tw_table_init(&ep->tw, cfg->max_time_wait, &ep->cfg.allocator) < 0) goto fail;
@@ -227,7 +225,6 @@ void tou_ep_free(tou_ep_t *ep) {
   tou_allocator_t a = ep->cfg.allocator;
   tou_mem_free(&a, ep->cid_buckets);
   tou_mem_free(&a, ep->peer_buckets);
-  tou_mem_free(&a, ep->scratch);
   timer_heap_free(&ep->timers, &a);
   listen_cookie_free(ep);
   sodium_memzero(ep->isn_key, sizeof ep->isn_key);
@@ -397,11 +394,29 @@ static int output_reply(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf
   return n;
 }
 
+/* A connection's segment into buf: whole (gather NULL: the payload's
+ * pieces copied after the header), or only its header with *gather naming
+ * the payload's pieces in the send buffer. Returns the datagram's length. */
+static int encode_conn_segment(tou_ep_t *ep, const tou_segment_t *seg,
+                               const tou_payload_ref_t *pieces, uint8_t *buf, size_t cap,
+                               tou_payload_ref_t *gather) {
+  int n = tou_wire_encode_head_split(seg, pieces->len[0], pieces->data[1], buf, cap);
+  if (n < 0 || seg->payload_len == 0) return n;
+  if (gather) {
+    *gather = *pieces;
+    ep->stats.datagrams_gathered++;
+  } else {
+    memcpy(buf + n, pieces->data[0], pieces->len[0]);
+    if (pieces->len[1] > 0) memcpy(buf + n + pieces->len[0], pieces->data[1], pieces->len[1]);
+  }
+  return n + (int)seg->payload_len;
+}
+
 /* One datagram: into buf whole, or (gather non-NULL) its header into buf
  * and its payload left where it lies in the send buffer. */
 static int output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size_t cap,
                   tou_payload_ref_t *gather) {
-  if (gather) *gather = (tou_payload_ref_t){NULL, 0};
+  if (gather) *gather = (tou_payload_ref_t){{NULL, NULL}, {0, 0}};
   if (ep->reply_len > 0) {
     int n = output_reply(ep, now, to, buf, cap);
     if (n > 0) ep->stats.datagrams_out++;
@@ -409,28 +424,17 @@ static int output(tou_ep_t *ep, uint64_t now, tou_addr_t *to, uint8_t *buf, size
   }
   if (cap < TOU_WIRE_MAX_HEADER_LEN + 1) return list_empty(&ep->output) ? 0 : TOU_ERR_NOBUFS;
   size_t pcap = cap - TOU_WIRE_MAX_HEADER_LEN;
-  if (pcap > ep->scratch_cap) pcap = ep->scratch_cap;
+  if (pcap > ep->cfg.mss) pcap = ep->cfg.mss;
   while (!list_empty(&ep->output)) {
     tou_conn_t *c = tou_container_of(ep->output.next, tou_conn_t, output_link);
     tou_segment_t seg;
+    tou_payload_ref_t pieces;
     list_remove(&c->output_link);
-    bool sent = conn_next_segment(c, now, &seg, ep->scratch, pcap);
+    bool sent = conn_next_segment(c, now, &seg, pcap, &pieces);
     ep_timer_update(ep, c);
     if (!sent) continue;
     list_push_back(&ep->output, &c->output_link); /* round robin between connections */
-    int n;
-    /* The scratch copy (a segment across the send ring's wrap point) is
-     * overwritten by the next call: that payload goes into buf. */
-    if (gather && seg.payload_len > 0 && seg.payload != ep->scratch) {
-      n = tou_wire_encode_head(&seg, buf, cap);
-      if (n >= 0) {
-        *gather = (tou_payload_ref_t){seg.payload, seg.payload_len};
-        n += (int)seg.payload_len;
-        ep->stats.datagrams_gathered++;
-      }
-    } else {
-      n = tou_wire_encode(&seg, buf, cap);
-    }
+    int n = encode_conn_segment(ep, &seg, &pieces, buf, cap, gather);
     if (n < 0) return n;
     *to = c->peer;
     ep->stats.datagrams_out++;

@@ -63,8 +63,6 @@ struct tou_ep {
   uint64_t chack_window_start;
   unsigned chack_count;
 
-  uint8_t *scratch; /* one segment's payload, copied out of a send buffer */
-  size_t scratch_cap;
   tou_ep_stats_t stats;
 };
 

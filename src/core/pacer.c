@@ -22,6 +22,10 @@ void tou_pacer_init(tou_pacer_t *p, uint32_t mss, uint64_t initial_burst, uint64
 }
 
 uint64_t tou_pacer_rate_for(const tou_cc_t *cc, uint64_t srtt_us) {
+  return tou_pacer_rate_for_flight(cc, srtt_us, 0);
+}
+
+uint64_t tou_pacer_rate_for_flight(const tou_cc_t *cc, uint64_t srtt_us, uint64_t outstanding) {
   if (srtt_us == 0) return 0;
   if (cc->ops->pacing_rate) {
     uint64_t hint = cc->ops->pacing_rate(cc, srtt_us);
@@ -29,7 +33,8 @@ uint64_t tou_pacer_rate_for(const tou_cc_t *cc, uint64_t srtt_us) {
   }
   /* Linux (tcp_update_pacing_rate): 200 % while cwnd < ssthresh/2, else 120 %. */
   uint64_t pct = cc->cwnd < cc->ssthresh / 2 ? TOU_PACER_SS_PERCENT : TOU_PACER_CA_PERCENT;
-  return (uint64_t)cc->cwnd * US_PER_S / srtt_us * pct / 100;
+  uint64_t window = cc->cwnd > outstanding ? cc->cwnd : outstanding;
+  return window * US_PER_S / srtt_us * pct / 100;
 }
 
 /* Accrue tokens up to the cap; a bucket above the cap (initial burst) is

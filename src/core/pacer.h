@@ -39,6 +39,11 @@ void tou_pacer_init(tou_pacer_t *p, uint32_t mss, uint64_t initial_burst, uint64
 /* Pacing rate in bytes/s for this cwnd and SRTT (the algorithm's own hint
  * when it has one); 0 when srtt is 0. */
 uint64_t tou_pacer_rate_for(const tou_cc_t *cc, uint64_t srtt_us);
+/* The same for a sender with `outstanding` bytes between SND.UNA and
+ * SND.NXT: the window paced is max(cwnd, outstanding), as Linux does, so
+ * that in recovery (cwnd below the flight, PRR releasing a share of each
+ * ACK's deliveries) pacing does not hold back what PRR allows. */
+uint64_t tou_pacer_rate_for_flight(const tou_cc_t *cc, uint64_t srtt_us, uint64_t outstanding);
 
 /* Sets the rate (bytes/s; 0 disables pacing). Call after every ACK. */
 void tou_pacer_set_rate(tou_pacer_t *p, uint64_t rate, uint64_t now);

@@ -240,6 +240,11 @@ void tou_rack_tlp_sent(tou_rack_t *r, const tou_scoreboard_t *sb, bool is_retran
   r->tlp_probes++;
 }
 
+void tou_rack_undo(tou_rack_t *r) {
+  r->state = TOU_RECOVERY_OPEN;
+  r->dupacks = 0;
+}
+
 uint32_t tou_rack_on_rto(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt_us,
                          uint64_t min_rtt_us, uint64_t now) {
   r->state = TOU_RECOVERY_RTO;

@@ -120,4 +120,9 @@ void tou_rack_tlp_sent(tou_rack_t *r, const tou_scoreboard_t *sb, bool is_retran
 uint32_t tou_rack_on_rto(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt_us,
                          uint64_t min_rtt_us, uint64_t now);
 
+/* The RTO or fast recovery under way was spurious (undo.h): back to the
+ * open state, the recovery point kept (RFC 6582: no new episode for
+ * what was sent before it). */
+void tou_rack_undo(tou_rack_t *r);
+
 #endif

@@ -125,6 +125,19 @@ bool tou_sb_mark_lost(tou_scoreboard_t *sb, tou_sb_seg_t *s) {
   return true;
 }
 
+uint32_t tou_sb_unmark_lost(tou_scoreboard_t *sb) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < sb->count; i++) {
+    tou_sb_seg_t *s = tou_sb_at(sb, i);
+    if (!(s->flags & TOU_SB_LOST)) continue;
+    unaccount(sb, s);
+    s->flags &= (uint8_t)~(TOU_SB_LOST | TOU_SB_RETRANS_OUT);
+    account(sb, s);
+    n++;
+  }
+  return n;
+}
+
 tou_sb_seg_t *tou_sb_next_lost(tou_scoreboard_t *sb) {
   if (sb->lost_bytes == 0) return NULL;
   for (uint32_t i = 0; i < sb->count; i++) {
@@ -158,6 +171,7 @@ static bool sent_after(uint64_t t1, tou_seq_t end1, uint64_t t2, tou_seq_t end2)
 typedef struct delivery {
   tou_sb_ack_t *out;
   uint64_t now, min_rtt;
+  uint64_t echo_ms; /* millisecond the triggering segment left, or TOU_SB_NO_ECHO */
   bool fack_valid;
   tou_seq_t fack_before;
   bool have_rtt_seg;
@@ -187,7 +201,8 @@ static void deliver(tou_scoreboard_t *sb, delivery_t *d, const tou_sb_seg_t *s) 
   }
   /* RFC 8985 6.2 step 2: an ACK arriving sooner than min_RTT after a
    * retransmission is for the original; do not let it advance RACK. */
-  bool ambiguous = retrans && d->now - s->xmit_us < d->min_rtt;
+  bool ambiguous = retrans && (d->now - s->xmit_us < d->min_rtt ||
+                               (d->echo_ms != TOU_SB_NO_ECHO && d->echo_ms < s->xmit_us / 1000));
   if (!ambiguous && (!out->has_rack || sent_after(s->xmit_us, end, out->rack_xmit_us,
                                                   out->rack_end_seq))) {
     out->has_rack = true;
@@ -277,11 +292,17 @@ static void apply_sack_block(tou_scoreboard_t *sb, delivery_t *d, tou_sack_block
 
 int tou_sb_on_ack(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *blocks,
                   size_t nblocks, uint64_t min_rtt_us, uint64_t now, tou_sb_ack_t *out) {
+  return tou_sb_on_ack_ts(sb, ack, blocks, nblocks, min_rtt_us, TOU_SB_NO_ECHO, now, out);
+}
+
+int tou_sb_on_ack_ts(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *blocks,
+                     size_t nblocks, uint64_t min_rtt_us, uint64_t echo_ms, uint64_t now,
+                     tou_sb_ack_t *out) {
   *out = (tou_sb_ack_t){0};
   if (seq_gt(ack, sb->snd_nxt)) return TOU_ERR_INVAL;
   out->prior_in_flight = (uint32_t)tou_sb_in_flight(sb);
 
-  delivery_t d = {.out = out, .now = now, .min_rtt = min_rtt_us,
+  delivery_t d = {.out = out, .now = now, .min_rtt = min_rtt_us, .echo_ms = echo_ms,
                   .fack_valid = sb->fack_valid, .fack_before = sb->fack};
   size_t first = 0;
   if (is_dsack(blocks, nblocks, ack)) {

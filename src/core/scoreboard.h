@@ -120,10 +120,25 @@ int tou_sb_on_retransmit(tou_scoreboard_t *sb, tou_seq_t seq, uint64_t now);
  * (nothing is changed then). */
 int tou_sb_on_ack(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *blocks,
                   size_t nblocks, uint64_t min_rtt_us, uint64_t now, tou_sb_ack_t *out);
+/* No timestamp echo for tou_sb_on_ack_ts(). */
+#define TOU_SB_NO_ECHO UINT64_MAX
+/* The same, knowing from the ACK's timestamp echo (RFC 7323) in which
+ * millisecond (now's clock / 1000) the segment that triggered it was sent:
+ * a retransmitted segment sent in a later millisecond was delivered by an
+ * earlier transmission, so RACK must not take the retransmission's time
+ * (RFC 8985 6.2 step 2, timestamp variant). TOU_SB_NO_ECHO: unknown. */
+int tou_sb_on_ack_ts(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *blocks,
+                     size_t nblocks, uint64_t min_rtt_us, uint64_t echo_ms, uint64_t now,
+                     tou_sb_ack_t *out);
 
 /* Marks the entry lost (idempotent; a lost retransmission becomes
  * retransmittable again). Returns true if the mark is new. */
 bool tou_sb_mark_lost(tou_scoreboard_t *sb, tou_sb_seg_t *seg);
+
+/* Takes back every loss mark (the losses were spurious, undo.h): nothing
+ * is owed a retransmission any more; segments retransmitted stay in
+ * flight once. Returns the number of entries unmarked. */
+uint32_t tou_sb_unmark_lost(tou_scoreboard_t *sb);
 
 /* First entry that is lost and not yet retransmitted (and not SACKed), or NULL. */
 tou_sb_seg_t *tou_sb_next_lost(tou_scoreboard_t *sb);

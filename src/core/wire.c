@@ -321,17 +321,25 @@ int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
   return (int)total;
 }
 
-int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+int tou_wire_encode_head_split(const tou_segment_t *seg, size_t first_len, const uint8_t *rest,
+                               uint8_t *buf, size_t cap) {
   int rc = head_len(seg, buf, cap);
   if (rc < 0) return rc;
+  if (first_len > seg->payload_len || (first_len < seg->payload_len && rest == NULL))
+    return TOU_ERR_INVAL;
   size_t hlen = (size_t)rc;
   write_head(seg, buf, hlen);
   /* The same checksum as tou_wire_encode(): over the header (its checksum
-   * field zero) and then the payload, wherever the payload lies. */
+   * field zero) and then the payload, wherever its pieces lie. */
   uint32_t crc = tou_crc32c(0, buf, hlen);
-  if (seg->payload_len > 0) crc = tou_crc32c(crc, seg->payload, seg->payload_len);
+  if (first_len > 0) crc = tou_crc32c(crc, seg->payload, first_len);
+  if (first_len < seg->payload_len) crc = tou_crc32c(crc, rest, seg->payload_len - first_len);
   put32(buf + OFF_CRC, crc);
   return (int)hlen;
+}
+
+int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap) {
+  return tou_wire_encode_head_split(seg, seg ? seg->payload_len : 0, NULL, buf, cap);
 }
 
 /* Order of checks: version, length, header length, checksum, options. The

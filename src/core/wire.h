@@ -116,6 +116,12 @@ int tou_wire_encode(const tou_segment_t *seg, uint8_t *buf, size_t cap);
  * payload (for a gathered send). cap bounds the whole datagram, as for
  * tou_wire_encode(). */
 int tou_wire_encode_head(const tou_segment_t *seg, uint8_t *buf, size_t cap);
+/* As tou_wire_encode_head(), for a payload in two pieces (a ring buffer's
+ * wrap point splits it): of its seg->payload_len bytes, the first first_len
+ * lie at seg->payload and the rest at rest. TOU_ERR_INVAL when first_len
+ * exceeds payload_len, or rest is NULL with bytes left for it. */
+int tou_wire_encode_head_split(const tou_segment_t *seg, size_t first_len, const uint8_t *rest,
+                               uint8_t *buf, size_t cap);
 /* Decodes one datagram. Returns TOU_OK and fills *seg (payload points into
  * data), or a negative TOU_ERR_* naming the malformation. */
 int tou_wire_decode(const uint8_t *data, size_t len, tou_segment_t *seg);

@@ -199,6 +199,7 @@ TOU_EXTERN int tou_endpoint_init(uv_loop_t *loop, tou_endpoint_t *ep,
   ep->impl = impl;
   impl->handle = ep;
   impl->recv_fd = -1;
+  impl->send_fd = -1;
 
   tou_config_t cfg;
   config_from_options(&impl->opts, &cfg, impl);
@@ -412,6 +413,7 @@ static void on_uv_handle_closed(uv_handle_t *h) {
   free(impl->accept_ring);
   tou__send_batch_free(impl);
   tou__recv_free(impl);
+  tou__send_wait_free(impl);
   free(impl->recv_buf);
   free(impl);
   ep->impl = NULL;
@@ -422,11 +424,15 @@ static void on_uv_handle_closed(uv_handle_t *h) {
 /* Called once no stream callback is due any more: release the socket and the
  * timers; the core goes with the last of them. */
 void tou__endpoint_finish_close(struct tou_endpoint_impl *impl) {
-  tou__flush_output(impl); /* the FINs and RSTs of the streams just closed */
+  /* The FINs and RSTs of the streams just closed, even behind a full
+   * socket buffer: one last try. */
+  impl->send_blocked = false;
+  tou__flush_output(impl);
   uv_close((uv_handle_t *)&impl->timer, on_uv_handle_closed);
   uv_close((uv_handle_t *)&impl->check, on_uv_handle_closed);
   uv_close((uv_handle_t *)&impl->idle, on_uv_handle_closed);
   if (impl->poll_open) uv_close((uv_handle_t *)&impl->poll, on_uv_handle_closed);
+  if (impl->send_poll_open) uv_close((uv_handle_t *)&impl->send_poll, on_uv_handle_closed);
   if (impl->udp_open) uv_close((uv_handle_t *)&impl->udp, on_uv_handle_closed);
 }
 

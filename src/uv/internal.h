@@ -14,10 +14,9 @@
 #define TOU_UV_DGRAM_MAX 65536
 /* recvmmsg: libuv splits the receive buffer in 64 KiB slots, at most 20. */
 #define TOU_UV_RECV_SLOTS 20
-/* Datagrams handed to uv_udp_send after the socket buffer filled; beyond this
- * the datagram is dropped (the core's retransmission recovers, as from a
- * router drop) and counted in send_errors. */
-#define TOU_UV_MAX_ASYNC_SENDS 256
+/* iovecs per datagram sent: its header, and its payload in one piece or two
+ * (across the send buffer ring's wrap point). */
+#define TOU_UV_IOV_PER_DGRAM 3u
 /* tou_endpoint_options_t.link_probe_idle_ms default: nothing heard for 3 s
  * while data is unacknowledged (several RTOs on any sane path) is worth a
  * "can you hear me?". */
@@ -63,10 +62,11 @@ struct tou_send_batch {
   uint8_t *data;    /* cap slots of slot_size bytes */
   size_t slot_size; /* the largest datagram the core may produce */
   unsigned cap;     /* datagrams per batch */
-  struct iovec *iov;               /* [2 * cap]: a datagram's header (or all of it), and
-                                    * its payload in the core's send buffer */
+  struct iovec *iov;               /* [TOU_UV_IOV_PER_DGRAM * cap]: a datagram's header
+                                    * (or all of it), and its payload's pieces in the
+                                    * core's send buffer */
   unsigned *iov_first;             /* [cap]: a datagram's first iov */
-  unsigned *iov_count;             /* [cap]: 1 or 2 */
+  unsigned *iov_count;             /* [cap]: 1 to TOU_UV_IOV_PER_DGRAM */
   struct sockaddr_storage *addrs;  /* [cap] */
   size_t *lens;                    /* [cap] */
   tou_gso_group_t *groups;         /* [cap]: one per message */
@@ -105,7 +105,11 @@ struct tou_endpoint_impl {
   unsigned nstreams;
   tou_stream_t *pending_head, *pending_tail;
 
-  unsigned async_sends; /* uv_udp_send requests in flight */
+  /* Waiting for room in the socket's send buffer (send_wait.c). */
+  bool send_blocked; /* output paused until the socket is writable */
+  uv_poll_t send_poll; /* UV_WRITABLE on send_fd */
+  bool send_poll_open;
+  int send_fd;       /* dup of the udp handle's socket for send_poll; -1: none */
   tou_endpoint_stats_t stats;
   uint8_t *recv_buf;
   size_t recv_buf_len;
@@ -127,6 +131,13 @@ void tou__send_batch_free(struct tou_endpoint_impl *impl);
 /* After bind: uses UDP GSO if this kernel has it (Linux, unless the
  * endpoint's options disable offloads). */
 void tou__send_offload_init(struct tou_endpoint_impl *impl);
+
+/* send_wait.c */
+/* The socket's buffer is full: pauses output (tou__flush_output sends
+ * nothing) until the socket is writable, then pumps. */
+void tou__send_wait_start(struct tou_endpoint_impl *impl);
+/* Releases the descriptor, once every handle is closed. */
+void tou__send_wait_free(struct tou_endpoint_impl *impl);
 
 /* recv.c */
 /* After bind: asks for UDP GRO and receives from the socket itself (libuv

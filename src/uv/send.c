@@ -10,14 +10,15 @@
  * work (routing, socket accounting, the loopback hand-off) happens once per
  * run; the first refusal (EINVAL, EIO, ENOPROTOOPT, EMSGSIZE) turns GSO off
  * for the endpoint and the datagrams go out one by one. Elsewhere each
- * datagram is one uv_udp_try_send(). Each datagram is two pieces: its header,
- * written by the core into a slot of the batch, and its payload, left in the
- * stream's send buffer (tou_ep_output_gather): the kernel reads the payload
- * from there, so sending copies it nowhere in user space. When the socket
- * buffer is full the rest is queued with uv_udp_send (copied, one datagram
- * per request: the payload would not stay valid), bounded by
- * TOU_UV_MAX_ASYNC_SENDS; beyond that the core keeps what it has not yet
- * handed out. */
+ * datagram is one uv_udp_try_send(). Each datagram is up to three pieces:
+ * its header, written by the core into a slot of the batch, and its payload,
+ * left in the stream's send buffer (tou_ep_output_gather) — two pieces when
+ * it crosses the ring's wrap point: the kernel reads the payload from
+ * there, so sending copies it nowhere in user space.
+ *
+ * When the socket's buffer is full (EAGAIN, ENOBUFS) the rest of the batch
+ * is dropped and output pauses until the socket is writable (send_wait.c);
+ * see there why dropping, not queueing a copy, is right. */
 #define _GNU_SOURCE /* sendmmsg, struct mmsghdr */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,58 +41,6 @@
 /* One control message per group: the segment size, a uint16_t. */
 #define GSO_CMSG_SPACE CMSG_SPACE(sizeof(uint16_t))
 #endif
-
-typedef struct async_send {
-  uv_udp_send_t req;
-  struct tou_endpoint_impl *impl;
-  uint8_t data[];
-} async_send_t;
-
-static void on_async_sent(uv_udp_send_t *req, int status) {
-  async_send_t *a = (async_send_t *)req;
-  struct tou_endpoint_impl *impl = a->impl;
-  impl->async_sends--;
-  if (status < 0) impl->stats.send_errors++;
-  free(a);
-  /* The socket drained: the core may have more to send. */
-  if (impl->async_sends == 0 && !(impl->handle->flags & TOU_F_CLOSING)) tou__pump(impl);
-}
-
-/* Queues a copy of datagram i of the batch behind the full socket buffer,
- * in order. The copy is needed: the payload lies in the core's send buffer,
- * valid only until the core runs again. This path is rare (the socket
- * buffer is full), so the usual send copies nothing itself. */
-static void send_async(struct tou_endpoint_impl *impl, unsigned i) {
-  struct tou_send_batch *b = &impl->batch;
-  const struct sockaddr *to = (const struct sockaddr *)&b->addrs[i];
-  size_t len = b->lens[i];
-  if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) {
-    impl->stats.send_errors++;
-    return;
-  }
-  async_send_t *a = malloc(sizeof *a + len);
-  if (!a) {
-    impl->stats.send_errors++;
-    return;
-  }
-  a->impl = impl;
-  size_t at = 0;
-  for (unsigned k = 0; k < b->iov_count[i]; k++) {
-    const struct iovec *v = &b->iov[b->iov_first[i] + k];
-    memcpy(a->data + at, v->iov_base, v->iov_len);
-    at += v->iov_len;
-  }
-  impl->stats.datagrams_copied++;
-  uv_buf_t buf = uv_buf_init((char *)a->data, (unsigned)len);
-  if (uv_udp_send(&a->req, &impl->udp, &buf, 1, to, on_async_sent) < 0) {
-    impl->stats.send_errors++;
-    free(a);
-    return;
-  }
-  impl->async_sends++;
-  impl->stats.datagrams_sent++;
-  impl->stats.bytes_sent += len;
-}
 
 /* The batch's datagram i was handed to the kernel. */
 static void count_datagram(struct tou_endpoint_impl *impl, unsigned i) {
@@ -150,11 +99,14 @@ static unsigned build_messages(struct tou_endpoint_impl *impl, unsigned from, un
 }
 
 /* Sends datagrams [0, n) with sendmmsg; returns how many were handed to the
- * kernel or dropped for an error: the rest found the socket full. */
+ * kernel or dropped for an error: the rest found the socket's buffer full. */
 static unsigned send_direct(struct tou_endpoint_impl *impl, unsigned n) {
   struct tou_send_batch *b = &impl->batch;
   uv_os_fd_t fd;
-  if (uv_fileno((uv_handle_t *)&impl->udp, &fd) != 0) return 0;
+  if (uv_fileno((uv_handle_t *)&impl->udp, &fd) != 0) {
+    impl->stats.send_errors += n; /* no socket (closing): not a full buffer */
+    return n;
+  }
   unsigned done = 0;
   while (done < n) {
     unsigned ng = build_messages(impl, done, n), k = 0;
@@ -195,29 +147,33 @@ static unsigned send_direct(struct tou_endpoint_impl *impl, unsigned n) {
 }
 #endif
 
-/* Sends datagrams [0, n) of the batch; what the socket refuses for lack of
- * room is queued. */
+/* Sends datagrams [0, n) of the batch. What the socket's full buffer
+ * refuses is dropped, a local loss the core's recovery repairs, and output
+ * waits for room. */
 static void send_batch(struct tou_endpoint_impl *impl, unsigned n) {
   unsigned done = 0;
 #ifdef __linux__
-  if (impl->async_sends == 0) done = send_direct(impl, n);
+  done = send_direct(impl, n);
 #else
   struct tou_send_batch *b = &impl->batch;
-  while (done < n && impl->async_sends == 0) {
-    uv_buf_t bufs[2];
+  while (done < n) {
+    uv_buf_t bufs[TOU_UV_IOV_PER_DGRAM];
     unsigned nb = b->iov_count[done];
     for (unsigned k = 0; k < nb; k++) {
       const struct iovec *v = &b->iov[b->iov_first[done] + k];
       bufs[k] = uv_buf_init(v->iov_base, (unsigned)v->iov_len);
     }
     int r = uv_udp_try_send(&impl->udp, bufs, nb, (const struct sockaddr *)&b->addrs[done]);
-    if (r == UV_EAGAIN) break;
+    if (r == UV_EAGAIN || r == UV_ENOBUFS) break;
     if (r < 0) impl->stats.send_errors++;
     else count_datagram(impl, done);
     done++;
   }
 #endif
-  for (; done < n; done++) send_async(impl, done);
+  if (done < n) {
+    impl->stats.datagrams_dropped_local += n - done;
+    tou__send_wait_start(impl);
+  }
 }
 
 void tou__flush_output(struct tou_endpoint_impl *impl) {
@@ -225,15 +181,10 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
   struct tou_send_batch *b = &impl->batch;
   uint64_t now = tou__now();
   for (;;) {
-    /* Leave the rest in the core while the socket is backed up. */
-    if (impl->async_sends >= TOU_UV_MAX_ASYNC_SENDS) return;
-    /* Behind queued sends everything is queued: take from the core no more
-     * than the queue has room for, rather than dropping the excess. */
-    unsigned want = b->cap;
-    if (impl->async_sends > 0 && TOU_UV_MAX_ASYNC_SENDS - impl->async_sends < want)
-      want = TOU_UV_MAX_ASYNC_SENDS - impl->async_sends;
+    /* The socket's buffer is full: what is due stays in the core. */
+    if (impl->send_blocked) return;
     unsigned n = 0, nv = 0;
-    while (n < want) {
+    while (n < b->cap) {
       tou_addr_t to;
       uint8_t *slot = b->data + (size_t)n * b->slot_size;
       tou_payload_ref_t payload;
@@ -244,13 +195,14 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
        * per datagram shows in profiles. */
       memset(&b->addrs[n], 0, sizeof(struct sockaddr_in6));
       memcpy(&b->addrs[n], to.bytes, to.len <= sizeof to.bytes ? to.len : sizeof to.bytes);
-      /* The header in the slot; the payload where the core keeps it. */
+      /* The header in the slot; the payload where the core keeps it, in
+       * one or two pieces. */
       b->iov_first[n] = nv;
       b->iov[nv].iov_base = slot;
-      b->iov[nv++].iov_len = (size_t)len - payload.len;
-      if (payload.len > 0) {
-        b->iov[nv].iov_base = (void *)payload.data;
-        b->iov[nv++].iov_len = payload.len;
+      b->iov[nv++].iov_len = (size_t)len - tou_payload_len(&payload);
+      for (unsigned k = 0; k < 2 && payload.len[k] > 0; k++) {
+        b->iov[nv].iov_base = (void *)payload.data[k];
+        b->iov[nv++].iov_len = payload.len[k];
       }
       b->iov_count[n] = nv - b->iov_first[n];
       b->lens[n] = (size_t)len;
@@ -259,7 +211,7 @@ void tou__flush_output(struct tou_endpoint_impl *impl) {
     if (n == 0) return;
     impl->stats.send_batches++;
     send_batch(impl, n);
-    if (n < want) return;
+    if (n < b->cap) return;
   }
 }
 
@@ -271,7 +223,7 @@ int tou__send_batch_init(struct tou_endpoint_impl *impl, size_t max_datagram) {
   b->cap = (unsigned)cap;
   b->slot_size = max_datagram;
   b->data = malloc(max_datagram * cap);
-  b->iov = calloc(2 * cap, sizeof *b->iov);
+  b->iov = calloc((size_t)TOU_UV_IOV_PER_DGRAM * cap, sizeof *b->iov);
   b->iov_first = calloc(cap, sizeof *b->iov_first);
   b->iov_count = calloc(cap, sizeof *b->iov_count);
   b->addrs = calloc(cap, sizeof *b->addrs);

@@ -32,6 +32,21 @@ bool sim_link_add_blackout(sim_link_t *l, uint64_t from, uint64_t to) {
   return true;
 }
 
+bool sim_link_add_stall(sim_link_t *l, uint64_t from, uint64_t to) {
+  if (l->n_stalls == SIM_LINK_MAX_STALLS) return false;
+  l->stall[l->n_stalls].from = from;
+  l->stall[l->n_stalls].to = to;
+  l->n_stalls++;
+  return true;
+}
+
+/* When serialization may start at t: the end of a stall covering t. */
+static uint64_t after_stalls(const sim_link_t *l, uint64_t t) {
+  for (unsigned i = 0; i < l->n_stalls; i++)
+    if (t >= l->stall[i].from && t < l->stall[i].to) return after_stalls(l, l->stall[i].to);
+  return t;
+}
+
 bool sim_link_drop_nth(sim_link_t *l, uint64_t n) {
   if (l->n_drop_nth == SIM_LINK_MAX_DROP_NTH) return false;
   l->drop_nth[l->n_drop_nth++] = n;
@@ -94,6 +109,12 @@ static bool burst_drop(sim_link_t *l) {
 static bool queue_full(const sim_link_t *l, uint64_t now, size_t len) {
   if (l->p.rate_bps == 0 || l->p.queue_bytes == 0) return false;
   uint64_t backlog_us = l->busy_until > now ? l->busy_until - now : 0;
+  /* A stall's wait is not queue. */
+  for (unsigned i = 0; i < l->n_stalls && backlog_us; i++) {
+    uint64_t a = l->stall[i].from > now ? l->stall[i].from : now;
+    uint64_t b = l->stall[i].to < l->busy_until ? l->stall[i].to : l->busy_until;
+    if (b > a) backlog_us -= b - a < backlog_us ? b - a : backlog_us;
+  }
   /* Bytes still to serialize (rounded down, so a datagram that just fits
    * is accepted). */
   uint64_t backlog = backlog_us * l->p.rate_bps / 8u / 1000000u;
@@ -122,7 +143,7 @@ void sim_link_admit(sim_link_t *l, uint64_t now, const uint8_t *data, size_t len
     l->stats.dropped[v->fate]++;
     return;
   }
-  uint64_t start = l->busy_until > now ? l->busy_until : now;
+  uint64_t start = after_stalls(l, l->busy_until > now ? l->busy_until : now);
   uint64_t done = start + sim_link_serialization_us(l, len);
   l->busy_until = done;
   uint64_t arrive = done + l->p.delay_us;

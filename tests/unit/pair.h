@@ -56,6 +56,10 @@ typedef struct pair {
    * header and the payload left in place); every datagram sent is hashed. */
   bool gather[2];
   uint64_t gathered[2];  /* datagrams whose payload came by reference */
+  uint64_t gathered_split[2]; /* of those, in two pieces (the ring's wrap point) */
+  /* Optional: sees each gathered datagram (joined in dgram) and its pieces. */
+  void (*on_gather)(struct pair *p, int i, const uint8_t *dgram, size_t len,
+                    const tou_payload_ref_t *ref);
   uint64_t sent_hash[2]; /* FNV-1a over every datagram's bytes, in order */
 } pair_t;
 
@@ -133,11 +137,18 @@ static inline void pair_pump_out(pair_t *p, int i) {
     if (p->gather[i]) {
       tou_payload_ref_t ref;
       n = tou_ep_output_gather(p->ep[i], p->now, &to, buf, sizeof buf, &ref);
-      if (n > 0 && ref.len > 0) {
+      size_t plen = tou_payload_len(&ref);
+      if (n > 0 && plen > 0) {
         /* The payload stays where the core keeps it, not in buf. */
-        if (ref.data >= buf && ref.data < buf + sizeof buf) abort();
-        memcpy(buf + (size_t)n - ref.len, ref.data, ref.len);
+        size_t at = (size_t)n - plen;
+        for (int k = 0; k < 2 && ref.len[k] > 0; k++) {
+          if (ref.data[k] >= buf && ref.data[k] < buf + sizeof buf) abort();
+          memcpy(buf + at, ref.data[k], ref.len[k]);
+          at += ref.len[k];
+        }
         p->gathered[i]++;
+        if (ref.len[1] > 0) p->gathered_split[i]++;
+        if (p->on_gather) p->on_gather(p, i, buf, (size_t)n, &ref);
       }
     } else {
       n = tou_ep_output(p->ep[i], p->now, &to, buf, sizeof buf);

@@ -159,6 +159,50 @@ static void karn_no_sample_from_retransmission(void **state) {
   assert_int_equal(sb.stats.segs_retransmitted, 1);
 }
 
+/* RFC 8985 6.2 step 2 with timestamps: an ACK whose echo shows it was
+ * triggered by a transmission older than the retransmission does not move
+ * RACK to the retransmission's time, however long after it comes (a delay
+ * spike: min_RTT alone cannot tell). */
+static void timestamp_echo_tells_original_from_retransmission(void **state) {
+  (void)state;
+  tou_scoreboard_t sb;
+  tou_sb_init(&sb, storage, CAP, MSS, 0);
+  send_n(&sb, 3, 0, 0);
+  assert_int_equal(tou_sb_on_retransmit(&sb, P(0, 1), 300 * MS), TOU_OK);
+  tou_sb_ack_t a;
+  /* 1.2 s after the retransmission, echoing the original (sent at 0 ms). */
+  assert_int_equal(tou_sb_on_ack_ts(&sb, P(0, 2), NULL, 0, 40 * MS, 0, 1500 * MS, &a), TOU_OK);
+  assert_false(a.has_rack);
+  /* Echoing the retransmission's millisecond: it is the retransmission's. */
+  assert_int_equal(tou_sb_on_retransmit(&sb, P(0, 2), 1600 * MS), TOU_OK);
+  assert_int_equal(tou_sb_on_ack_ts(&sb, P(0, 3), NULL, 0, 40 * MS, 1600, 1700 * MS, &a), TOU_OK);
+  assert_true(a.has_rack);
+  assert_int_equal(a.rack_xmit_us, 1600 * MS);
+  /* Without an echo, the min_RTT rule alone (100 ms > 40 ms): taken. */
+  assert_int_equal(tou_sb_on_retransmit(&sb, P(0, 3), 1700 * MS), TOU_OK);
+  assert_int_equal(tou_sb_on_ack_ts(&sb, P(0, 4), NULL, 0, 40 * MS, TOU_SB_NO_ECHO, 1800 * MS, &a),
+                   TOU_OK);
+  assert_true(a.has_rack);
+}
+
+/* Undo of loss marks (undo.h): nothing is owed any more, pipe unchanged
+ * for segments already retransmitted. */
+static void unmark_lost(void **state) {
+  (void)state;
+  tou_scoreboard_t sb;
+  tou_sb_init(&sb, storage, CAP, MSS, 0);
+  send_n(&sb, 4, 0, 0);
+  assert_true(tou_sb_mark_lost(&sb, tou_sb_at(&sb, 0)));
+  assert_true(tou_sb_mark_lost(&sb, tou_sb_at(&sb, 1)));
+  assert_true(tou_sb_mark_lost(&sb, tou_sb_at(&sb, 2)));
+  assert_int_equal(tou_sb_on_retransmit(&sb, P(0, 1), 10 * MS), TOU_OK);
+  assert_int_equal(tou_sb_in_flight(&sb), 2 * MSS);
+  assert_int_equal(tou_sb_unmark_lost(&sb), 3);
+  assert_null(tou_sb_next_lost(&sb));
+  assert_int_equal(sb.lost_bytes, 0);
+  assert_int_equal(tou_sb_in_flight(&sb), 4 * MSS);
+}
+
 static void loss_marks_and_pipe(void **state) {
   (void)state;
   tou_scoreboard_t sb;
@@ -379,6 +423,8 @@ int main(void) {
       cmocka_unit_test(delivery_rate),
       cmocka_unit_test(split_keeps_accounting),
       cmocka_unit_test(split_refused_when_full),
+      cmocka_unit_test(timestamp_echo_tells_original_from_retransmission),
+      cmocka_unit_test(unmark_lost),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

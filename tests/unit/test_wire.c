@@ -364,6 +364,39 @@ static void encode_head_matches_encode(void **state) {
   assert_int_equal(tou_wire_encode_head(&big, gathered, (size_t)n - 1), TOU_ERR_NOBUFS);
 }
 
+/* The gathered form with the payload in two pieces (a ring's wrap point):
+ * for every split position, the header (its checksum over both pieces) and
+ * the pieces joined are the bytes tou_wire_encode() writes. A split the
+ * pieces cannot describe is refused. */
+static void encode_head_split_matches_encode(void **state) {
+  (void)state;
+  static uint8_t payload[300], ring_tail[300], whole[400], joined[400];
+  for (size_t i = 0; i < sizeof payload; i++) payload[i] = (uint8_t)(i * 13 + 5);
+  tou_segment_t s = {.flags = TOU_ACK | TOU_PSH, .dst_cid = 3, .src_cid = 4, .seq = 77,
+                     .ack = 88, .window = 512, .payload = payload,
+                     .payload_len = sizeof payload};
+  s.opts.present = TOU_OPT_TIMESTAMP;
+  s.opts.ts_val = 5, s.opts.ts_ecr = 6;
+  int n = tou_wire_encode(&s, whole, sizeof whole);
+  assert_true(n > 0);
+  for (size_t first = 1; first <= sizeof payload; first++) {
+    /* The rest lies elsewhere: a copy, so the pieces are not contiguous. */
+    memcpy(ring_tail, payload + first, sizeof payload - first);
+    int h = tou_wire_encode_head_split(&s, first, ring_tail, joined, sizeof joined);
+    assert_int_equal(h + (int)sizeof payload, n);
+    memcpy(joined + h, payload, first);
+    memcpy(joined + h + first, ring_tail, sizeof payload - first);
+    assert_memory_equal(joined, whole, (size_t)n);
+  }
+  assert_int_equal(tou_wire_encode_head_split(&s, sizeof payload + 1, ring_tail, joined,
+                                              sizeof joined),
+                   TOU_ERR_INVAL);
+  assert_int_equal(tou_wire_encode_head_split(&s, 10, NULL, joined, sizeof joined),
+                   TOU_ERR_INVAL);
+  assert_int_equal(tou_wire_encode_head_split(&s, 10, ring_tail, joined, (size_t)n - 1),
+                   TOU_ERR_NOBUFS);
+}
+
 /* Reserved bits are covered by the checksum but ignored on receipt. */
 static void reserved_bits_ignored(void **state) {
   (void)state;
@@ -801,6 +834,7 @@ int main(void) {
       cmocka_unit_test(round_trip_all_flags_and_options),
       cmocka_unit_test(encode_payload_in_place),
       cmocka_unit_test(encode_head_matches_encode),
+      cmocka_unit_test(encode_head_split_matches_encode),
       cmocka_unit_test(reserved_bits_ignored),
       cmocka_unit_test(truncated_at_every_length),
       cmocka_unit_test(bad_version),
