@@ -254,6 +254,41 @@ static void undo_spurious(tou_conn_t *c) {
     }
   }
   tou_undo_detected(&r->undo);
+  r->frto.step = TOU_FRTO_OFF;
+}
+
+/* After F-RTO let new data out instead of the flight (RFC 5682 2.b), the
+ * losses turned out real: the flight of before the timeout is lost again
+ * (but for the retransmissions already sent), and at most three segments
+ * go at once (3.a), then slow start as after any RTO. */
+static void frto_conventional(tou_conn_t *c) {
+  conn_rec_t *r = &c->rec;
+  for (uint32_t i = 0; i < r->sb.count; i++) {
+    tou_sb_seg_t *s = tou_sb_at(&r->sb, i);
+    if (s->xmit_us < r->frto.rto_us && !(s->flags & TOU_SB_EVER_RETRANS))
+      tou_sb_mark_lost(&r->sb, s);
+  }
+  if (r->cc.cwnd > 3 * r->cc.mss) tou_cc_set_cwnd(&r->cc, 3ull * r->cc.mss);
+}
+
+/* RFC 5682 F-RTO, for connections without timestamps (frto.h). */
+static void frto_on_ack(tou_conn_t *c, const tou_sb_ack_t *a) {
+  conn_rec_t *r = &c->rec;
+  bool probing = r->frto.step == TOU_FRTO_AFTER_NEW;
+  switch (tou_frto_on_ack(&r->frto, r->sb.snd_una, a->newly_acked)) {
+    case TOU_FRTO_SEND_NEW:
+      /* 2.b: two new segments rather than the rest of the flight. */
+      tou_sb_unmark_lost(&r->sb);
+      tou_cc_set_cwnd(&r->cc, tou_sb_in_flight(&r->sb) + 2ull * r->cc.mss);
+      break;
+    case TOU_FRTO_SPURIOUS:
+      if (r->undo.armed) undo_spurious(c);
+      break;
+    case TOU_FRTO_CONVENTIONAL:
+      if (probing) frto_conventional(c);
+      break;
+    case TOU_FRTO_NONE: break;
+  }
 }
 
 /* RFC 3522 (timestamps) and RFC 3708 (DSACK) detection, after the ACK was
@@ -311,6 +346,7 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
       .recover_fs = outstanding_before > held_before ? outstanding_before - held_before : 0,
       .delivered_data = delivered_after > delivered_before ? delivered_after - delivered_before : 0,
       .safe_ack = a.newly_acked > 0 && ra.newly_lost == 0};
+  frto_on_ack(c, &a);
   detect_spurious(c, seg, &a, &ra);
   congestion_response(c, now, &ra, a.prior_in_flight, &pi);
   tou_cc_ack_t ca = {.now = now, .acked = a.newly_acked + a.newly_sacked,
@@ -339,6 +375,7 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return;
   uint32_t flight = (uint32_t)tou_sb_in_flight(&r->sb);
+  bool was_fast = r->rack.state == TOU_RECOVERY_FAST;
   /* A probe into a zero window (RFC 9293 3.8.6.1) that goes unanswered says
    * nothing about congestion: the window is closed, not the path. */
   if (c->snd_wnd > 0) {
@@ -346,6 +383,7 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
     tou_undo_arm(&r->undo, &r->cc, r->sb.snd_una, true); /* before the loss window */
     /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
     tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
+    if (!c->ep->cfg.no_undo) tou_frto_on_rto(&r->frto, c->ts_ok, was_fast, c->snd_max, now);
   }
   tou_prr_stop(&r->prr); /* the RTO's slow start replaces fast recovery */
   tou_rack_on_rto(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt), now);
