@@ -5,12 +5,13 @@
  *     UDP GSO/GRO (where the kernel has them) and with them disabled,
  *     alternating in the same runs;
  *   - ping-pong round trips per second (64-byte messages);
- *   - memory per idle tou connection (RSS growth);
+ *   - memory per idle tou connection (RSS and address-space growth);
  *   - connections accepted per second (tou vs TCP).
- * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off|pingpong]
+ * Usage: bench_loopback [MiB per bulk run, default 64] [tou-only|tou-on|tou-off|pingpong|many]
  *   tou-only: only tou's bulk runs (offloads on, then off); tou-on, tou-off:
  *   only one of them (for perf); pingpong: only the ping-pong runs, tou with
- *   the receive fast path on and off, tcp and udp, interleaved. */
+ *   the receive fast path on and off, tcp and udp, interleaved; many: only
+ *   the 1000 tou connections (accept rate, memory per idle connection). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ typedef struct result {
   double seconds, cpu_seconds, mbit;
   uint64_t bytes;
   uint64_t retransmitted, timeouts, send_errors; /* tou only */
+  uint64_t dropped_local; /* tou: datagrams dropped for a full socket buffer (both ends) */
   double per_batch, per_recv_batch; /* sender's datagrams per sendmmsg / per receive batch */
   uint64_t gso_buffers, gro_buffers; /* sender's GSO buffers, receiver's GRO buffers */
   uint64_t data_dgrams, ack_dgrams;  /* datagrams sent by the sender, by the receiver */
@@ -186,7 +188,7 @@ static result_t tou_bulk(void) {
   p.t_start = now_s();
   tou_bulk_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {.seconds = p.t_end - p.t_start, .cpu_seconds = cpu_s() - c0, .bytes = p.received};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tou_stream_info_t info;
   tou_endpoint_stats_t es;
@@ -195,12 +197,14 @@ static result_t tou_bulk(void) {
   r.retransmitted = info.segs_retransmitted;
   r.timeouts = info.timeouts;
   r.send_errors = es.send_errors;
+  r.dropped_local = es.datagrams_dropped_local;
   r.gro_buffers = es.gro_buffers;
   r.ack_dgrams = es.datagrams_sent;
   tou_endpoint_stats(&p.a, &es);
   r.gso_buffers = es.gso_buffers;
   r.data_dgrams = es.datagrams_sent;
   r.send_errors += es.send_errors;
+  r.dropped_local += es.datagrams_dropped_local;
   r.per_batch = es.send_batches ? (double)es.datagrams_sent / (double)es.send_batches : 0;
   r.per_recv_batch =
       es.batches_received ? (double)es.datagrams_received / (double)es.batches_received : 0;
@@ -274,15 +278,19 @@ static void many_on_connect(tou_connect_t *req, int status) {
   if (++many_connected == many_target && many_accepted == many_target) many_done = true;
 }
 
-static long rss_kib(void) {
+static long statm_kib(bool virtual_size) {
   FILE *f = fopen("/proc/self/statm", "r");
   long pages = 0, resident = 0;
   if (f) {
-    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) pages = resident = 0;
     fclose(f);
   }
-  return resident * (sysconf(_SC_PAGESIZE) / 1024);
+  return (virtual_size ? pages : resident) * (sysconf(_SC_PAGESIZE) / 1024);
 }
+static long rss_kib(void) { return statm_kib(false); }
+/* Address space: memory allocated but never touched (a large malloc is
+ * mmapped and only its touched pages are resident) shows here only. */
+static double many_vsz_kib;
 
 static double tou_many(int n, double *kib_per_conn) {
   enum { EPS = 4 };
@@ -298,7 +306,7 @@ static double tou_many(int n, double *kib_per_conn) {
   many_done = false;
   tou_listen(&server, n, many_on_conn);
   uv_run(loop, UV_RUN_NOWAIT);
-  long rss0 = rss_kib();
+  long rss0 = rss_kib(), vsz0 = statm_kib(true);
   double t0 = now_s();
   for (int i = 0; i < n; i++)
     if (tou_connect(&reqs[i], &clients[i % EPS], &cli[i], (struct sockaddr *)&saddr,
@@ -308,6 +316,7 @@ static double tou_many(int n, double *kib_per_conn) {
   double secs = now_s() - t0;
   /* Idle: both ends of every connection stay open. */
   *kib_per_conn = (double)(rss_kib() - rss0) / (2.0 * n);
+  many_vsz_kib = (double)(statm_kib(true) - vsz0) / (2.0 * n);
   for (int i = 0; i < n; i++) {
     tou_close((tou_handle_t *)&cli[i], NULL);
     tou_close((tou_handle_t *)&many_srv[i], NULL);
@@ -419,7 +428,7 @@ static result_t tcp_bulk(void) {
   p.t_start = now_s();
   tcp_fill();
   run_until(&p.done);
-  result_t r = {p.t_end - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {.seconds = p.t_end - p.t_start, .cpu_seconds = cpu_s() - c0, .bytes = p.received};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   tcp_pair_close(&p);
   return r;
@@ -598,7 +607,7 @@ static result_t udp_bulk(double *delivered) {
   uv_idle_start(&p.pump, udp_blast_pump);
   run_until(&p.done);
   /* The 200 ms quiet wait is not counted in the time, but its CPU is ~0. */
-  result_t r = {p.t_last - p.t_start, cpu_s() - c0, 0, p.received, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  result_t r = {.seconds = p.t_last - p.t_start, .cpu_seconds = cpu_s() - c0, .bytes = p.received};
   r.mbit = (double)p.received * 8 / r.seconds / 1e6;
   *delivered = (double)p.received / (double)p.sent;
   udp_pair_close(&p);
@@ -694,6 +703,13 @@ int main(int argc, char **argv) {
   bulk_bytes = mib << 20;
   loop = uv_default_loop();
   memset(chunk, 'x', sizeof chunk);
+  if (argc > 2 && strcmp(argv[2], "many") == 0) { /* connections only */
+    double kib, at = tou_many(ACCEPT_CONNS, &kib);
+    printf("tou: %d connections, %.0f accepted per second; per idle connection (one end): "
+           "RSS %.1f KiB, address space %.1f KiB\n",
+           ACCEPT_CONNS, at, kib, many_vsz_kib);
+    return 0;
+  }
   if (argc > 2 && strcmp(argv[2], "pingpong") == 0) {
     pingpong_only();
     return 0;
@@ -741,10 +757,11 @@ int main(int argc, char **argv) {
     tcp_r[i] = tcp_bulk();
     udp_r[i] = udp_bulk(&delivered[i]);
     printf("  run %d: tou %8.1f Mbit/s (%llu segments retransmitted, %llu timeouts, %llu send "
-           "errors, %.1f datagrams per sendmmsg, %.1f ACKs per receive batch)  tcp %8.1f Mbit/s  "
-           "udp %8.1f Mbit/s (%.1f %% delivered)\n",
+           "errors, %llu dropped for a full socket buffer, %.1f datagrams per sendmmsg, %.1f "
+           "ACKs per receive batch)  tcp %8.1f Mbit/s  udp %8.1f Mbit/s (%.1f %% delivered)\n",
            i + 1, tou_r[i].mbit, (unsigned long long)tou_r[i].retransmitted,
            (unsigned long long)tou_r[i].timeouts, (unsigned long long)tou_r[i].send_errors,
+           (unsigned long long)tou_r[i].dropped_local,
            tou_r[i].per_batch, tou_r[i].per_recv_batch,
            tcp_r[i].mbit, udp_r[i].mbit, delivered[i] * 100);
     printf("         tou offloads: %llu datagrams in %llu GSO buffers, %llu GRO buffers received, "
@@ -789,7 +806,8 @@ int main(int argc, char **argv) {
   double ak = tcp_many(ACCEPT_CONNS);
   printf("\nconnections (%d opened at once, both ends in this process)\n", ACCEPT_CONNS);
   printf("  accepted per second: tou %.0f  tcp %.0f   ratio tou/tcp %.2f\n", at, ak, at / ak);
-  printf("  memory per idle tou connection (one end, RSS growth): %.1f KiB\n", kib);
+  printf("  memory per idle tou connection (one end): RSS growth %.1f KiB, address space %.1f KiB\n",
+         kib, many_vsz_kib);
   uv_loop_close(loop);
   return 0;
 }

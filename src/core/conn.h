@@ -158,6 +158,12 @@ size_t conn_payload_budget(const tou_conn_t *c, const tou_options_t *o);
  * (never less than the real budget). A "full-sized segment" for Nagle,
  * SWS avoidance and TLP is one of this size. */
 size_t conn_data_payload_budget(const tou_conn_t *c);
+/* SMSS for congestion control, pacing and loss recovery (RFC 5681: the
+ * largest segment the sender can transmit, headers and options
+ * excluded): SND.MSS less the options every data segment carries
+ * (timestamps, RFC 6691). SACK blocks come and go and are not deducted:
+ * a segment shrunk by them still counts as one. */
+uint32_t conn_smss(const tou_conn_t *c);
 
 /* conn_close.c */
 void conn_shutdown_send(tou_conn_t *c, uint64_t now);

@@ -25,7 +25,7 @@ static void syn_options(const tou_conn_t *c, tou_options_t *o, uint64_t now) {
     o->wscale = c->rcv_wscale;
   }
   if (offer_all || c->sack_ok) o->present |= TOU_OPT_SACK_PERM;
-  if (offer_all || c->ts_ok) {
+  if ((offer_all && !c->ep->cfg.no_timestamps) || c->ts_ok) {
     o->present |= TOU_OPT_TIMESTAMP;
     o->ts_val = (uint32_t)(now / 1000) + c->ts_offset;
     o->ts_ecr = c->ts_ok ? c->ts_recent : 0;
@@ -57,7 +57,7 @@ static void negotiate(tou_conn_t *c, const tou_options_t *o) {
   c->snd_wscale = c->wscale_ok ? o->wscale : 0;
   if (!c->wscale_ok) c->rcv_wscale = 0;
   c->sack_ok = (o->present & TOU_OPT_SACK_PERM) != 0;
-  c->ts_ok = (o->present & TOU_OPT_TIMESTAMP) != 0;
+  c->ts_ok = (o->present & TOU_OPT_TIMESTAMP) != 0 && !c->ep->cfg.no_timestamps;
   if (c->ts_ok) c->ts_recent = o->ts_val;
   if (c->cwnd > 10 * c->snd_mss) c->cwnd = 10 * c->snd_mss;
 }

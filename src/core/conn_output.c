@@ -37,6 +37,14 @@ size_t conn_data_payload_budget(const tou_conn_t *c) {
   return conn_payload_budget(c, &o);
 }
 
+uint32_t conn_smss(const tou_conn_t *c) {
+  tou_options_t o;
+  memset(&o, 0, sizeof o);
+  if (c->ts_ok) o.present |= TOU_OPT_TIMESTAMP;
+  size_t budget = conn_payload_budget(c, &o);
+  return budget > 0 ? (uint32_t)budget : 1;
+}
+
 /* Bookkeeping for anything that takes sequence space. */
 static void sent_seq_space(tou_conn_t *c, uint64_t now, tou_seq_t seq, uint32_t len) {
   tou_seq_t end = seq + len;

@@ -42,21 +42,30 @@ void conn_rec_free(tou_conn_t *c) {
   r->reo_at = r->pto_at = r->pace_at = TOU_NEVER;
 }
 
+/* The scoreboard's first ring: the initial window and a FIN or probe; it
+ * doubles as the flight grows, up to ring_entries() (scoreboard.h). */
+#define SB_FIRST_ENTRIES 16u
+
 /* First data transmission: the MSS and SACK are negotiated by now. */
 static bool start(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (r->active) return true;
-  uint32_t cap = ring_entries(c);
+  uint32_t max = ring_entries(c), cap = max < SB_FIRST_ENTRIES ? max : SB_FIRST_ENTRIES;
   tou_sb_seg_t *segs = tou_mem_alloc(&c->ep->cfg.allocator, (size_t)cap * sizeof *segs);
   if (segs == NULL) {
     r->pace_at = now + 10000; /* retry soon rather than stall silently */
     return false;
   }
-  tou_cc_init(&r->cc, algorithm(c), c->snd_mss, now);
-  tou_pacer_init(&r->pacer, c->snd_mss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * c->snd_mss, now);
+  /* Windows count in SMSS, the payload of a full data segment (conn_smss:
+   * SND.MSS less the timestamp option), so that IW10 is ten such segments
+   * (RFC 6928) and the loss window one (RFC 5681). */
+  uint32_t smss = conn_smss(c);
+  tou_cc_init(&r->cc, algorithm(c), smss, now);
+  tou_pacer_init(&r->pacer, smss, (uint64_t)TOU_CC_INITIAL_SEGMENTS * smss, now);
   tou_pacer_set_rate(&r->pacer, tou_pacer_rate_for(&r->cc, tou_rtt_srtt(&c->rtt)), now);
   tou_rack_init(&r->rack, c->sack_ok);
-  tou_sb_init(&r->sb, segs, cap, c->snd_mss, c->snd_nxt);
+  tou_sb_init(&r->sb, segs, cap, smss, c->snd_nxt);
+  tou_sb_set_growth(&r->sb, &c->ep->cfg.allocator, max);
   r->active = true;
   mirror_cwnd(c);
   return true;
@@ -68,7 +77,7 @@ uint32_t conn_rec_cwnd_room(const tou_conn_t *c) {
   if (tou_sb_full(&r->sb)) return 0;
   uint64_t pipe = tou_sb_in_flight(&r->sb);
   uint32_t room = r->cc.cwnd > pipe ? (uint32_t)(r->cc.cwnd - pipe) : 0;
-  if (r->tlp_new_owed && room < c->snd_mss) room = c->snd_mss; /* RFC 8985 7.3 */
+  if (r->tlp_new_owed && room < r->cc.mss) room = r->cc.mss; /* RFC 8985 7.3 */
   return room;
 }
 
@@ -76,7 +85,7 @@ bool conn_rec_pacing_ok(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return start(c, now);
   if (r->rto_rtx_owed || r->tlp_new_owed || r->tlp_rtx_owed) return true;
-  uint64_t at = tou_pacer_next_send_time(&r->pacer, c->snd_mss, now);
+  uint64_t at = tou_pacer_next_send_time(&r->pacer, r->cc.mss, now);
   if (at <= now) return true;
   if (at < r->pace_at || r->pace_at <= now) r->pace_at = at;
   return false;
@@ -207,7 +216,7 @@ static void congestion_response(tou_conn_t *c, uint64_t now, const tou_rack_ack_
     if (ra->recovery_exit) tou_undo_disarm(&r->undo);
     else tou_undo_arm(&r->undo, cc, r->sb.snd_una, false);
     tou_cc_on_congestion_event(cc, now, prior_in_flight);
-    tou_prr_start(&r->prr, cc->ssthresh, c->snd_mss, pi->recover_fs);
+    tou_prr_start(&r->prr, cc->ssthresh, cc->mss, pi->recover_fs);
   }
   if (ra->tlp_loss_repaired) {
     tou_cc_on_congestion_event(cc, now, prior_in_flight);
@@ -245,6 +254,41 @@ static void undo_spurious(tou_conn_t *c) {
     }
   }
   tou_undo_detected(&r->undo);
+  r->frto.step = TOU_FRTO_OFF;
+}
+
+/* After F-RTO let new data out instead of the flight (RFC 5682 2.b), the
+ * losses turned out real: the flight of before the timeout is lost again
+ * (but for the retransmissions already sent), and at most three segments
+ * go at once (3.a), then slow start as after any RTO. */
+static void frto_conventional(tou_conn_t *c) {
+  conn_rec_t *r = &c->rec;
+  for (uint32_t i = 0; i < r->sb.count; i++) {
+    tou_sb_seg_t *s = tou_sb_at(&r->sb, i);
+    if (s->xmit_us < r->frto.rto_us && !(s->flags & TOU_SB_EVER_RETRANS))
+      tou_sb_mark_lost(&r->sb, s);
+  }
+  if (r->cc.cwnd > 3 * r->cc.mss) tou_cc_set_cwnd(&r->cc, 3ull * r->cc.mss);
+}
+
+/* RFC 5682 F-RTO, for connections without timestamps (frto.h). */
+static void frto_on_ack(tou_conn_t *c, const tou_sb_ack_t *a) {
+  conn_rec_t *r = &c->rec;
+  bool probing = r->frto.step == TOU_FRTO_AFTER_NEW;
+  switch (tou_frto_on_ack(&r->frto, r->sb.snd_una, a->newly_acked)) {
+    case TOU_FRTO_SEND_NEW:
+      /* 2.b: two new segments rather than the rest of the flight. */
+      tou_sb_unmark_lost(&r->sb);
+      tou_cc_set_cwnd(&r->cc, tou_sb_in_flight(&r->sb) + 2ull * r->cc.mss);
+      break;
+    case TOU_FRTO_SPURIOUS:
+      if (r->undo.armed) undo_spurious(c);
+      break;
+    case TOU_FRTO_CONVENTIONAL:
+      if (probing) frto_conventional(c);
+      break;
+    case TOU_FRTO_NONE: break;
+  }
 }
 
 /* RFC 3522 (timestamps) and RFC 3708 (DSACK) detection, after the ACK was
@@ -259,7 +303,7 @@ static void detect_spurious(tou_conn_t *c, const tou_segment_t *seg, const tou_s
   bool decisive = u->rto ? a->newly_acked > 0 : ra->recovery_exit && !ra->congestion_event;
   bool spurious = decisive && tou_undo_eifel(u, ts, seg->opts.ts_ecr);
   if (!spurious && a->dsack)
-    spurious = tou_undo_on_dsack(u, a->dsack_left, a->dsack_right, c->snd_mss);
+    spurious = tou_undo_on_dsack(u, a->dsack_left, a->dsack_right, c->rec.cc.mss);
   if (spurious) undo_spurious(c);
 }
 
@@ -302,6 +346,7 @@ void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
       .recover_fs = outstanding_before > held_before ? outstanding_before - held_before : 0,
       .delivered_data = delivered_after > delivered_before ? delivered_after - delivered_before : 0,
       .safe_ack = a.newly_acked > 0 && ra.newly_lost == 0};
+  frto_on_ack(c, &a);
   detect_spurious(c, seg, &a, &ra);
   congestion_response(c, now, &ra, a.prior_in_flight, &pi);
   tou_cc_ack_t ca = {.now = now, .acked = a.newly_acked + a.newly_sacked,
@@ -330,6 +375,7 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return;
   uint32_t flight = (uint32_t)tou_sb_in_flight(&r->sb);
+  bool was_fast = r->rack.state == TOU_RECOVERY_FAST;
   /* A probe into a zero window (RFC 9293 3.8.6.1) that goes unanswered says
    * nothing about congestion: the window is closed, not the path. */
   if (c->snd_wnd > 0) {
@@ -337,6 +383,7 @@ void conn_rec_on_rto(tou_conn_t *c, uint64_t now) {
     tou_undo_arm(&r->undo, &r->cc, r->sb.snd_una, true); /* before the loss window */
     /* RFC 5681 3.1: a timeout of a retransmission keeps ssthresh. */
     tou_cc_on_rto(&r->cc, now, flight, r->rtos > 1);
+    if (!c->ep->cfg.no_undo) tou_frto_on_rto(&r->frto, c->ts_ok, was_fast, c->snd_max, now);
   }
   tou_prr_stop(&r->prr); /* the RTO's slow start replaces fast recovery */
   tou_rack_on_rto(&r->rack, &r->sb, tou_rtt_srtt(&c->rtt), tou_rtt_min(&c->rtt), now);

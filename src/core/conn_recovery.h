@@ -21,6 +21,7 @@
 
 #include "cc.h"
 #include "core.h"
+#include "frto.h"
 #include "pacer.h"
 #include "prr.h"
 #include "rack.h"
@@ -35,6 +36,7 @@ typedef struct conn_rec {
   tou_rack_t rack;
   tou_prr_t prr;        /* how much fast recovery sends (RFC 9937) */
   tou_undo_t undo;      /* spurious retransmissions, undo (RFC 3522, 3708, 4015) */
+  tou_frto_t frto;      /* spurious RTO detection without timestamps (RFC 5682) */
   uint64_t reo_at;      /* RACK reordering timer */
   uint64_t pto_at;      /* tail loss probe */
   uint64_t pace_at;     /* pacing released the next segment */

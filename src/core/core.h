@@ -122,7 +122,10 @@ typedef struct tou_config {
   const char *cc_algorithm; /* congestion control: "cubic" (default when NULL) or "newreno" */
   bool no_undo;             /* keep congestion responses found spurious (RFC 3522 timestamps,
                              * RFC 3708 DSACK: still counted in tou_conn_info_t) instead of
-                             * undoing them; default false: undo (RFC 4015, as Linux) */
+                             * undoing them, and no F-RTO (RFC 5682); default false: undo
+                             * (RFC 4015, as Linux) */
+  bool no_timestamps;       /* neither offer nor accept RFC 7323 timestamps (tests, and
+                             * the behaviour of peers without them); default false */
   tou_trace_fn trace;       /* optional */
   void *trace_ctx;
   tou_deliver_fn deliver;   /* optional receive fast path (see tou_deliver_fn) */

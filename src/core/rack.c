@@ -243,6 +243,11 @@ void tou_rack_tlp_sent(tou_rack_t *r, const tou_scoreboard_t *sb, bool is_retran
 void tou_rack_undo(tou_rack_t *r) {
   r->state = TOU_RECOVERY_OPEN;
   r->dupacks = 0;
+  /* RACK.xmit_ts may be a retransmission's that was credited with its
+   * original's delivery: it would mark the rest of the flight lost again.
+   * The next ACK sets it afresh (RFC 8985 6.2 step 2). */
+  r->valid = false;
+  r->reo_deadline = UINT64_MAX;
 }
 
 uint32_t tou_rack_on_rto(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt_us,

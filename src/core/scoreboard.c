@@ -1,5 +1,8 @@
 #include "scoreboard.h"
 
+#include <string.h>
+
+#include "alloc.h"
 #include "error.h"
 
 static tou_seq_t seg_end(const tou_sb_seg_t *s) { return s->seq + s->len; }
@@ -43,6 +46,28 @@ void tou_sb_init(tou_scoreboard_t *sb, tou_sb_seg_t *segs, uint32_t cap, uint32_
   sb->snd_una = sb->snd_nxt = isn;
 }
 
+void tou_sb_set_growth(tou_scoreboard_t *sb, const struct tou_allocator *alloc, uint32_t max_cap) {
+  sb->alloc = alloc;
+  sb->max_cap = max_cap > sb->cap ? max_cap : sb->cap;
+}
+
+/* The ring just filled: move the entries, in order, to the start of one
+ * twice as large. Failure leaves everything as it was. */
+static void grow_if_full(tou_scoreboard_t *sb) {
+  if (sb->count < sb->cap || sb->alloc == NULL || sb->cap >= sb->max_cap) return;
+  uint64_t want = (uint64_t)sb->cap * 2;
+  uint32_t cap = want > sb->max_cap ? sb->max_cap : (uint32_t)want;
+  tou_sb_seg_t *segs = tou_mem_alloc(sb->alloc, (size_t)cap * sizeof *segs);
+  if (segs == NULL) return;
+  uint32_t first = sb->cap - sb->head < sb->count ? sb->cap - sb->head : sb->count;
+  memcpy(segs, sb->segs + sb->head, (size_t)first * sizeof *segs);
+  memcpy(segs + first, sb->segs, (size_t)(sb->count - first) * sizeof *segs);
+  tou_mem_free(sb->alloc, sb->segs);
+  sb->segs = segs;
+  sb->cap = cap;
+  sb->head = 0;
+}
+
 /* Delivery-rate bookkeeping at each (re)transmission (draft-cheng-iccrg-
  * delivery-rate-estimation 3.2): snapshot the delivered count. */
 static void snapshot(tou_scoreboard_t *sb, tou_sb_seg_t *s, uint64_t now) {
@@ -66,6 +91,7 @@ int tou_sb_on_send(tou_scoreboard_t *sb, tou_seq_t seq, uint32_t len, uint64_t n
   sb->outstanding += len;
   account(sb, s);
   sb->stats.segs_sent++;
+  grow_if_full(sb);
   return TOU_OK;
 }
 
@@ -96,6 +122,7 @@ int tou_sb_split(tou_scoreboard_t *sb, tou_seq_t seq, uint32_t first_len) {
   sb->count++;
   account(sb, s);
   account(sb, t);
+  grow_if_full(sb);
   return TOU_OK;
 }
 

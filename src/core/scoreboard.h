@@ -1,7 +1,10 @@
 /* The sender's record of segments in flight: one entry per transmitted
- * segment between snd_una and snd_nxt, in sequence order, in a caller-owned
- * ring bounded by configuration (the connection sizes it from the send
- * buffer and the MSS and allocates it with the endpoint's allocator).
+ * segment between snd_una and snd_nxt, in sequence order, in a ring bounded
+ * by configuration (the connection sizes the bound from the send buffer and
+ * the MSS). The caller gives the first ring; with tou_sb_set_growth() the
+ * scoreboard doubles it through the endpoint's allocator as the flight
+ * grows, so memory follows the flight, not the bound (a connection that
+ * only ever has a few segments out holds a few entries).
  *
  * It turns ACKs into facts: bytes newly cumulatively ACKed (RFC 9293) and
  * newly SACKed (RFC 2018), DSACKs (RFC 2883), an RTT sample obeying Karn's
@@ -73,6 +76,9 @@ typedef struct tou_scoreboard {
   uint64_t first_tx_us;
   uint64_t app_limited_until; /* delivered count at which app-limited ends; 0 = not */
   tou_sb_stats_t stats;
+  /* Growth on demand (tou_sb_set_growth); alloc NULL: the ring is fixed. */
+  const struct tou_allocator *alloc;
+  uint32_t max_cap;
 } tou_scoreboard_t;
 
 /* What one ACK taught. */
@@ -100,6 +106,14 @@ typedef struct tou_sb_ack {
  * sequence number). */
 void tou_sb_init(tou_scoreboard_t *sb, tou_sb_seg_t *segs, uint32_t cap, uint32_t mss,
                  tou_seq_t isn);
+
+/* Lets the ring grow: when an entry fills it, it is replaced by one twice
+ * as large (at most max_cap entries) from alloc, which must also have
+ * provided the ring given to tou_sb_init() (the caller frees sb->segs at
+ * the end, whichever it is then). When the allocation fails the ring stays
+ * full, as a fixed one would (sending waits for ACKs), and growing is
+ * tried again the next time it fills. */
+void tou_sb_set_growth(tou_scoreboard_t *sb, const struct tou_allocator *alloc, uint32_t max_cap);
 
 /* Room for another entry. */
 static inline bool tou_sb_full(const tou_scoreboard_t *sb) { return sb->count == sb->cap; }

@@ -11,8 +11,10 @@
  * core (input, timer, application send), which a wait for room always
  * outlasts — the copy this binding no longer makes. The core is not told
  * which datagrams were dropped: a loss at the sender looks to recovery like
- * any other, and on a path where the socket fills, the first ACK after the
- * wait (SACKing what followed) marks them lost within a round trip.
+ * any other. RACK marks them lost once data sent after them is acknowledged
+ * (about a round trip after the wait), and a tail loss probe covers a drop
+ * with nothing sent after it; telling the core would save at most that
+ * round trip, for a second way into loss recovery.
  *
  * Pausing matters: the core would otherwise hand over the next batch at
  * once, to be dropped in turn. Readiness comes from a uv_poll_t on a

@@ -5,9 +5,12 @@
 # must report the link silent and then back. (Both cap the retransmission
 # timeout at 2 s, as an interactive application would, so that the
 # conversation resumes within 2 s of the path's return rather than after
-# tou's default exponential backoff of up to 60 s.) a waits 2 s after its
-# last message arrives before it quits: the link comes back with a probe
-# exchange that may still be in flight then (a race seen under valgrind).
+# tou's default exponential backoff of up to 60 s.)
+# a lingers 6 s in TIME_WAIT (as in chat_loss.sh): a lost ACK of b's FIN must
+# still be answered when b retransmits it, up to 2 s later, twice. a waits
+# 2 s after its last message arrives before it quits: the link comes back
+# with a probe exchange that may still be in flight then (a race seen under
+# valgrind).
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
 N=30
@@ -18,7 +21,8 @@ start b "$CHAT" --listen 0 --bind 127.0.0.1 --name b --script "$WORK/b.script" -
 B=$LAST_PID
 wait_line "$WORK/b.log" '^EVENT listening' 5 || die "b did not start"
 netem_start netem "$(port_of "$WORK/b.log" '^EVENT listening')" --loss 10% --blackout 2:10 --seed 7
-start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --name a --script "$WORK/a.script" --timeout 45 --max-rto 2000
+start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --name a --script "$WORK/a.script" --timeout 45 --max-rto 2000 \
+  --linger 6000
 A=$LAST_PID
 
 wait_pid $A 50 || die "a did not finish"

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Two chat peers through tou-netem with 10 % loss each way and a 3 s
 # blackout: every message arrives exactly once and in order, and the close
-# is the four-way close with the active closer in TIME_WAIT. (The 10 s
+# is the four-way close with the active closer in TIME_WAIT.
+# The active closer lingers 6 s in TIME_WAIT: with 10 % loss the peer's FIN
+# or our ACK of it may be lost twice, and the peer, in LAST_ACK, needs an
+# answer to its retransmitted FIN to finish. (The 10 s
 # blackout with the silent/back verdicts is chat_blackout.sh.)
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +16,7 @@ start b "$CHAT" --listen 0 --bind 127.0.0.1 --script "$WORK/b.script" --timeout 
 B=$LAST_PID
 wait_line "$WORK/b.log" '^EVENT listening' 5 || die "b did not start"
 netem_start netem "$(port_of "$WORK/b.log" '^EVENT listening')" --loss 10% --blackout 1:3 --seed 11
-start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --script "$WORK/a.script" --timeout 40 --linger 1000
+start a "$CHAT" 127.0.0.1 "$NETEM_PORT" --script "$WORK/a.script" --timeout 40 --linger 6000
 A=$LAST_PID
 
 wait_pid $A 45 || die "a did not finish"

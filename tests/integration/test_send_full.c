@@ -13,9 +13,12 @@
  * itself. On loopback the kernel hardly ever refuses a datagram for room
  * (the loopback device frees the socket's buffer as it sends), so a run with
  * a tiny socket buffer shows the real path where it happens, without
- * asserting on it. */
+ * asserting on it. The same wrapper checks that a payload in two pieces
+ * (the send ring's wrap point) travels inside GSO runs. */
 #define _GNU_SOURCE /* sendmmsg */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -33,12 +36,20 @@ typedef enum { FAIL_NONE, FAIL_WHOLE, FAIL_PARTIAL, FAIL_BURSTS } fail_mode_t;
  * valgrind the slowed sender sends after fewer ACKs at a time and its calls
  * hardly ever reach 16 KiB (most are under 8 KiB): there it is 4 KiB. */
 static size_t bulk_call_bytes = 16u << 10;
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
 
 static struct injector {
   fail_mode_t mode;
   unsigned period;      /* one failure episode every `period` calls */
   unsigned calls;       /* sendmmsg calls seen while injecting */
   unsigned bulk_calls;  /* of those, counted towards `period` */
+  unsigned gso_msgs;       /* GSO messages handed to sendmmsg */
+  unsigned gso_msgs_split; /* of those, with a two-piece payload in the run */
   unsigned burst_left;  /* FAIL_BURSTS: failing calls still due in this burst */
   bool fail_next;       /* FAIL_PARTIAL: the call after a partial one fails */
   unsigned failures;    /* calls failed on purpose */
@@ -97,7 +108,35 @@ static size_t call_bytes(const struct mmsghdr *msgs, unsigned int vlen) {
   return n;
 }
 
+/* The UDP_SEGMENT size of a GSO message, 0 for a plain one. */
+static size_t gso_size(const struct msghdr *h) {
+  for (struct cmsghdr *cm = CMSG_FIRSTHDR(h); cm; cm = CMSG_NXTHDR((struct msghdr *)h, cm)) {
+    if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_SEGMENT) {
+      uint16_t v;
+      memcpy(&v, CMSG_DATA(cm), sizeof v);
+      return v;
+    }
+  }
+  return 0;
+}
+
+/* GSO messages holding a datagram whose payload is in two pieces (the
+ * send ring's wrap point): more iovecs than two per datagram. */
+static void count_split_in_gso(const struct mmsghdr *msgs, unsigned int vlen) {
+  for (unsigned i = 0; i < vlen; i++) {
+    const struct msghdr *h = &msgs[i].msg_hdr;
+    size_t seg = gso_size(h);
+    if (seg == 0) continue;
+    size_t bytes = 0;
+    for (size_t k = 0; k < h->msg_iovlen; k++) bytes += h->msg_iov[k].iov_len;
+    size_t dgrams = (bytes + seg - 1) / seg;
+    inj.gso_msgs++;
+    if (h->msg_iovlen > 2 * dgrams) inj.gso_msgs_split++;
+  }
+}
+
 int __wrap_sendmmsg(int fd, struct mmsghdr *msgs, unsigned int vlen, int flags) {
+  count_split_in_gso(msgs, vlen);
   if (inj.mode == FAIL_NONE) return __real_sendmmsg(fd, msgs, vlen, flags);
   if (*paused(fd)) inj.early_resends++;
   inj.calls++;
@@ -218,6 +257,7 @@ typedef struct scenario {
   unsigned period;
   bool offload_off; /* without GSO: one message per datagram */
   int socket_buffer; /* 0: the default */
+  uint32_t stream_buffer; /* the streams' send buffers (rings); 0: 1 MiB */
 } scenario_t;
 
 /* Runs one transfer; returns the datagrams both endpoints dropped. */
@@ -232,6 +272,7 @@ static uint64_t run(const scenario_t *sc) {
   tou_endpoint_options_t opts;
   h_options(&opts);
   opts.send_buffer = opts.recv_buffer = 1 << 20;
+  if (sc->stream_buffer) opts.send_buffer = sc->stream_buffer;
   opts.disable_udp_offload = sc->offload_off;
   if (sc->socket_buffer) opts.socket_buffer = sc->socket_buffer;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);
@@ -291,7 +332,7 @@ static uint64_t run(const scenario_t *sc) {
 /* One bulk sendmmsg in 4 refused whole (with GSO): its batch is lost. */
 static void whole_batches_refused(void **state) {
   (void)state;
-  scenario_t sc = {FAIL_WHOLE, 4, false, 0};
+  scenario_t sc = {.mode = FAIL_WHOLE, .period = 4};
   assert_true(run(&sc) > 0);
   assert_true(inj.failures >= 5);
 }
@@ -301,7 +342,7 @@ static void whole_batches_refused(void **state) {
  * mostly one message, and whether it has several depends on timing). */
 static void batches_cut_short(void **state) {
   (void)state;
-  scenario_t sc = {FAIL_PARTIAL, 4, true, 0};
+  scenario_t sc = {.mode = FAIL_PARTIAL, .period = 4, .offload_off = true};
   assert_true(run(&sc) > 0);
   assert_true(inj.partials >= 3);
 }
@@ -310,7 +351,7 @@ static void batches_cut_short(void **state) {
  * burst of three refused bulk calls, each after waiting for the socket. */
 static void repeated_refusals(void **state) {
   (void)state;
-  scenario_t sc = {FAIL_BURSTS, 8, false, 0};
+  scenario_t sc = {.mode = FAIL_BURSTS, .period = 8};
   assert_true(run(&sc) > 0);
   assert_true(inj.failures >= 6);
 }
@@ -318,7 +359,7 @@ static void repeated_refusals(void **state) {
 /* Whole batches refused without GSO: one message per datagram. */
 static void whole_batches_refused_without_gso(void **state) {
   (void)state;
-  scenario_t sc = {FAIL_WHOLE, 4, true, 0};
+  scenario_t sc = {.mode = FAIL_WHOLE, .period = 4, .offload_off = true};
   assert_true(run(&sc) > 0);
   assert_true(inj.failures >= 3);
 }
@@ -328,10 +369,26 @@ static void whole_batches_refused_without_gso(void **state) {
  * kernel; the transfer must complete either way. */
 static void tiny_socket_buffer(void **state) {
   (void)state;
-  scenario_t sc = {FAIL_NONE, 0, false, 4096};
+  scenario_t sc = {.mode = FAIL_NONE, .socket_buffer = 4096};
   uint64_t dropped = run(&sc);
   print_message("tiny socket buffer: %llu datagrams dropped for room by the kernel\n",
                 (unsigned long long)dropped);
+}
+
+/* Nothing refused; 64 KiB stream send buffers, whose rings wrap every
+ * 64 KiB: segments across the wrap point go out inside GSO runs as three
+ * iovecs (header and two payload pieces), and the bytes arrive exact. */
+static void wrapped_segments_in_gso_runs(void **state) {
+  (void)state;
+  scenario_t sc = {.mode = FAIL_NONE, .stream_buffer = 64u << 10};
+  run(&sc);
+  print_message("%u GSO messages, %u with a payload in two pieces\n", inj.gso_msgs,
+                inj.gso_msgs_split);
+  if (inj.gso_msgs == 0) {
+    print_message("no UDP GSO in this kernel: not exercised\n");
+    return;
+  }
+  assert_true(inj.gso_msgs_split > 0);
 }
 
 int main(void) {
@@ -344,6 +401,7 @@ int main(void) {
       cmocka_unit_test(repeated_refusals),
       cmocka_unit_test(whole_batches_refused_without_gso),
       cmocka_unit_test(tiny_socket_buffer),
+      cmocka_unit_test(wrapped_segments_in_gso_runs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -130,7 +130,11 @@ static void drain_output(sim_host_t *h) {
   for (;;) {
     tou_addr_t to;
     memset(&to, 0, sizeof to);
-    int n = tou_ep_output(h->ep, sim_now(h->sim), &to, buf, SIM_MAX_DATAGRAM);
+    /* The gathered form, as the libuv binding sends: every scenario then
+     * carries payloads described in place, in two pieces where they cross
+     * the send ring's wrap point. */
+    tou_payload_ref_t payload;
+    int n = tou_ep_output_gather(h->ep, sim_now(h->sim), &to, buf, SIM_MAX_DATAGRAM, &payload);
     if (n == 0) return;
     if (n < 0) {
       /* A negative return is a core bug or a resource limit; count it and
@@ -139,6 +143,12 @@ static void drain_output(sim_host_t *h) {
       h->stats.last_output_error = n;
       return;
     }
+    size_t head = (size_t)n - tou_payload_len(&payload);
+    for (int i = 0; i < 2 && payload.len[i] > 0; i++) {
+      memcpy(buf + head, payload.data[i], payload.len[i]);
+      head += payload.len[i];
+    }
+    if (payload.len[1] > 0) h->stats.split_payloads++;
     h->stats.datagrams_out++;
     sim_send(h->sim, &h->node.addr, &to, buf, (size_t)n);
   }

@@ -23,6 +23,7 @@ typedef void (*sim_host_event_fn)(sim_host_t *h, tou_conn_t *c, unsigned events,
 
 typedef struct sim_host_stats {
   uint64_t datagrams_in, datagrams_out, output_errors;
+  uint64_t split_payloads; /* datagrams whose payload came in two pieces (ring wrap) */
   uint64_t seg_sent, seg_recv, seg_drop;   /* from the core's trace hook */
   uint64_t rst_sent, rst_recv, syn_sent, synack_sent, pure_ack_sent;
   uint64_t events;                           /* event sets drained */
@@ -53,7 +54,7 @@ struct sim_host {
   bool print_trace; /* TOU_SIM_TRACE */
   uint64_t last_timer_at;
   unsigned timer_spins;
-  uint8_t *outbuf; /* SIM_MAX_DATAGRAM bytes for tou_ep_output */
+  uint8_t *outbuf; /* SIM_MAX_DATAGRAM bytes for tou_ep_output_gather */
 };
 
 /* Creates a host at addr with cfg (NULL: tou_config_default). The trace and

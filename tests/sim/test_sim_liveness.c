@@ -17,6 +17,8 @@
  *    healing (A's first retry; or B's own when A came back by an ACK).
  *  - B->A dark for 1 h: the whole backoff schedule, the cap, and what the
  *    hour costs in ASKs against a fixed 60 s retry.
+ *  - 100 seeded one-way outages of 5 to 31 s: B is BACK within the bound
+ *    its own backoff guarantees.
  *  - both directions dark for longer than the user timeout: both ends
  *    close with TOU_ERR_TIMEDOUT user_timeout after their data stopped
  *    being acknowledged; the silent link before that did not close them.
@@ -421,6 +423,60 @@ static void test_one_way_1h_backoff_schedule(void **state) {
   world_free(&s.w);
 }
 
+/* Time from the path healing to BACK on the side that always heard its
+ * peer, over seeded one-way outages. */
+static uint64_t first_back_after(const link_log_t *l, uint64_t t) {
+  for (unsigned i = 0; i < l->n; i++)
+    if (l->at[i] >= t && l->state[i] == TOU_LS_BACK) return l->at[i];
+  return 0;
+}
+
+/* 100 seeded worlds: B->A dark for 5 to 31 s from 2 s while A writes 6
+ * bytes every 300 ms until 9 s; no loss. Whenever B (which always hears
+ * A and sends nothing) went SILENT, it is BACK no later than its own
+ * backoff allows, whatever A does: a wait is never longer than the time
+ * already silent plus the first wait (5 s), so with the path healed at H
+ * and B silent since S its next retry starts by max(H, S) + (H - S)+ +
+ * 5 s, and a round trip later it is BACK. With the fixed 60 s retry this
+ * failed (seed 9008: BACK 12.3 s after the path healed, where the bound
+ * is 9.0 s). */
+static void test_one_way_outages_heard_side_bound(void **state) {
+  (void)state;
+  unsigned silent_runs = 0;
+  double sum = 0, worst = 0;
+  for (unsigned r = 0; r < 100; r++) {
+    tou_config_t cfg = probe_config();
+    scene_t s;
+    scene_start(&s, 9000 + r, &cfg, 9 * SEC, false);
+    s.fa.chunk = 6;
+    s.fa.every = 300 * MS;
+    uint64_t dark = (5 + r % 27) * SEC + (r * 7919 % 1000) * MS;
+    uint64_t heal = 2 * SEC + dark;
+    sim_link_add_blackout(world_link_ba(&s.w), 2 * SEC, heal);
+    sim_run_until(s.w.sim, heal + 100 * SEC);
+    if (s.lb.n == 0 || s.lb.state[0] != TOU_LS_SILENT) {
+      world_free(&s.w);
+      continue;
+    }
+    silent_runs++;
+    uint64_t silent = s.lb.at[0], back = first_back_after(&s.lb, heal);
+    uint64_t waited = heal > silent ? heal - silent : 0, from = heal > silent ? heal : silent;
+    if (back == 0 || back > from + waited + 5 * SEC + 50 * MS) {
+      print_error("seed %u: dark %.3f s, B silent at %.3f s, path healed at %.3f s, BACK at %.3f s\n",
+                  9000 + r, dark / 1e6, silent / 1e6, heal / 1e6, back / 1e6);
+      fail();
+    }
+    double d = (double)(back - heal) / 1e6;
+    sum += d;
+    if (d > worst) worst = d;
+    assert_int_equal(s.b->received, s.fa.fed);
+    world_free(&s.w);
+  }
+  print_message("B silent in %u of 100 worlds; BACK after the path healed: mean %.2f s, worst %.2f s\n",
+                silent_runs, sum / silent_runs, worst);
+  assert_true(silent_runs >= 80);
+}
+
 /* Both directions dark for 30 s from 2 s, user timeout 10 s, both sides
  * sending: each closes with TOU_ERR_TIMEDOUT 10 s after its data stopped
  * being acknowledged (around 2 s), after its link went silent (around 8 s). */
@@ -637,6 +693,7 @@ int main(void) {
       cmocka_unit_test(test_one_way_10s_idle_heard_side_back),
       cmocka_unit_test(test_one_way_10s_peer_back_by_ack),
       cmocka_unit_test(test_one_way_1h_backoff_schedule),
+      cmocka_unit_test(test_one_way_outages_heard_side_bound),
       cmocka_unit_test(test_two_way_blackout_user_timeout),
       cmocka_unit_test(test_two_way_blackout_no_user_timeout_stays_open),
       cmocka_unit_test(test_keepalive_ends_vanished_peer),

@@ -29,7 +29,7 @@ typedef struct spike_result {
   size_t received;            /* bytes the reader had at the end */
 } spike_result_t;
 
-static void spike(bool no_undo, spike_result_t *r) {
+static void spike(bool no_undo, bool no_ts, spike_result_t *r) {
   memset(r, 0, sizeof *r);
   /* The receive window (96 kB, about two BDPs) keeps the queue below its
    * bound: nothing is ever lost, every retransmission is spurious. */
@@ -39,6 +39,7 @@ static void spike(bool no_undo, spike_result_t *r) {
   cfg.send_buffer = 1u << 20;
   cfg.recv_buffer = cfg.recv_buffer_initial = 96000;
   cfg.no_undo = no_undo;
+  cfg.no_timestamps = no_ts;
   sim_app_cfg_t reader = reader_cfg(1);
   sim_world_t w;
   world_init(&w, 0x5b1e, &p, &cfg, &reader);
@@ -65,10 +66,10 @@ static void spike(bool no_undo, spike_result_t *r) {
   assert_int_equal(ab.dropped[SIM_DROP_QUEUE], 0);
   assert_false(s->data_mismatch);
   r->received = s->received;
-  print_message("%s: timeouts %" PRIu64 ", spurious RTOs %" PRIu64 ", undos %" PRIu64
+  print_message("%s%s: timeouts %" PRIu64 ", spurious RTOs %" PRIu64 ", undos %" PRIu64
                 ", cwnd before the RTO %u, at detection %u; retransmitted %" PRIu64
                 " segments, %zu bytes received\n",
-                no_undo ? "no undo" : "undo", r->end.timeouts, r->end.spurious_rtos,
+                no_undo ? "no undo" : "undo", no_ts ? " (no timestamps)" : "", r->end.timeouts, r->end.spurious_rtos,
                 r->end.undos, r->before_rto.cwnd, r->at_detect.cwnd,
                 r->end.segs_retransmitted, r->received);
   world_free(&w);
@@ -77,8 +78,8 @@ static void spike(bool no_undo, spike_result_t *r) {
 static void test_delay_spike_rto_is_undone(void **state) {
   (void)state;
   spike_result_t undo, keep;
-  spike(false, &undo);
-  spike(true, &keep);
+  spike(false, false, &undo);
+  spike(true, false, &keep);
   /* Both saw the same spike: an RTO, found spurious by its timestamps. */
   assert_true(undo.end.ts_ok);
   assert_true(undo.end.timeouts >= 1);
@@ -100,9 +101,84 @@ static void test_delay_spike_rto_is_undone(void **state) {
   assert_true(undo.received > keep.received);
 }
 
+/* The same spike without timestamps: Eifel cannot tell, F-RTO (RFC 5682)
+ * does. The first ACK after the stall acknowledges new data: two new
+ * segments go instead of the flight; the next ACK acknowledges data that
+ * was never retransmitted, so the timeout was spurious and is undone. */
+static void test_delay_spike_frto_without_timestamps(void **state) {
+  (void)state;
+  spike_result_t frto, keep;
+  spike(false, true, &frto);
+  spike(true, true, &keep);
+  assert_false(frto.end.ts_ok);
+  assert_true(frto.end.timeouts >= 1);
+  assert_true(frto.detected);
+  assert_int_equal(frto.end.undos, 1);
+  assert_true(frto.at_detect.cwnd >= frto.before_rto.cwnd);
+  assert_true(frto.end.segs_retransmitted < keep.end.segs_retransmitted);
+  assert_true(frto.end.segs_retransmitted <= 6);
+  assert_true(frto.received > keep.received);
+  /* Without undo (and so without F-RTO) only DSACKs could tell, later. */
+  assert_int_equal(keep.end.undos, 0);
+}
+
+/* A real loss of a whole flight (a 1.46 s blackout of the data direction)
+ * also ends in an RTO: it must not be undone, with timestamps (Eifel sees
+ * the retransmission's echo) or without (F-RTO's new segments draw
+ * duplicate ACKs and the conventional recovery follows). The transfer
+ * completes byte-exact. */
+static void real_loss(bool no_ts) {
+  sim_link_params_t p = {.delay_us = 20 * MS, .rate_bps = RATE, .queue_bytes = 200000};
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  cfg.send_buffer = 1u << 20;
+  cfg.recv_buffer = cfg.recv_buffer_initial = 96000;
+  cfg.no_timestamps = no_ts;
+  sim_app_cfg_t server = server_cfg(0);
+  sim_world_t w;
+  world_init(&w, 0x5b1f, &p, &cfg, &server);
+  sim_link_add_blackout(world_link_ab(&w), 1 * SEC, 1 * SEC + STALL_US);
+  sim_app_cfg_t client = client_cfg(4u << 20);
+  sim_app_t *c = sim_app_connect(w.a, &w.addr_b, &client, NULL);
+  assert_non_null(c);
+  tou_conn_info_t i = {0};
+  sim_app_t *s = NULL;
+  while (sim_now(w.sim) < 60 * SEC && sim_step(w.sim)) {
+    if (c->conn) tou_conn_get_info(c->conn, &i);
+    s = w.b->last_accepted;
+    if (s && s->eof) break;
+  }
+  print_message("blackout%s: timeouts %" PRIu64 ", spurious RTOs %" PRIu64 ", undos %" PRIu64
+                ", retransmitted %" PRIu64 "\n",
+                no_ts ? " (no timestamps)" : "", i.timeouts, i.spurious_rtos, i.undos,
+                i.segs_retransmitted);
+  assert_non_null(s);
+  assert_true(s->eof);
+  assert_false(s->data_mismatch);
+  assert_int_equal(s->received, 4u << 20);
+  assert_int_equal(i.ts_ok, !no_ts);
+  assert_true(i.timeouts >= 1);
+  assert_int_equal(i.spurious_rtos, 0);
+  assert_int_equal(i.undos, 0);
+  world_free(&w);
+}
+
+static void test_blackout_rto_is_not_undone(void **state) {
+  (void)state;
+  real_loss(false);
+}
+
+static void test_blackout_rto_is_not_undone_without_timestamps(void **state) {
+  (void)state;
+  real_loss(true);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_delay_spike_rto_is_undone),
+      cmocka_unit_test(test_delay_spike_frto_without_timestamps),
+      cmocka_unit_test(test_blackout_rto_is_not_undone),
+      cmocka_unit_test(test_blackout_rto_is_not_undone_without_timestamps),
   };
   SIM_RUN_TESTS(tests);
 }

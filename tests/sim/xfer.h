@@ -56,6 +56,7 @@ typedef struct xfer_result {
   xfer_shared_t crc;
   xfer_watch_t a, b;
   sim_link_stats_t ab, ba;
+  uint64_t split_payloads; /* datagrams of both hosts with a two-piece payload */
 } xfer_result_t;
 
 static inline void xfer_tap(void *ctx, const sim_tap_event_t *ev) {
@@ -169,6 +170,7 @@ static inline void xfer_run(uint64_t seed, const xfer_opts_t *o, size_t up, size
   r.t_done = c->t_eof > s->t_eof ? c->t_eof : s->t_eof;
   r.ab = world_link_ab(&w)->stats;
   r.ba = world_link_ba(&w)->stats;
+  r.split_payloads = w.a->stats.split_payloads + w.b->stats.split_payloads;
   if (res) *res = r;
   world_free(&w);
 }

@@ -130,6 +130,39 @@ static void initial_window_is_ten_segments(void **state) {
   teardown(&p);
 }
 
+/* RFC 6928 counts the initial window in segments: with a small MSS the
+ * 12 bytes of the timestamp option are a large part of each segment, and
+ * a window of 10 * SND.MSS bytes would let an eleventh segment out
+ * (10 * 100 bytes hold 11 data segments of 88). cwnd counts in SMSS, the
+ * payload of a full data segment. */
+static void initial_window_small_mss(void **state) {
+  (void)state;
+  pair_t p;
+  pair_init(&p, 10 * MS);
+  ctx_t *c = calloc(1, sizeof *c);
+  p.ctx = c;
+  p.filter = filter;
+  for (int k = 0; k < 2; k++) p.cfg[k].mss = 100;
+  pair_start(&p);
+  tou_conn_t *a, *b;
+  pair_connect(&p, &a, &b);
+  assert_non_null(b);
+  c->log.n = 0;
+  size_t n = 50 * 88;
+  uint8_t *x = pattern(n);
+  uint64_t t0 = p.now;
+  assert_int_equal(tou_conn_send(a, p.now, x, n), (int)n);
+  pair_run(&p, 15 * MS); /* the first ACK is back at 20 ms */
+  assert_int_equal(data_sent_between(c, 0, t0, p.now), 10);
+  tou_conn_info_t i;
+  tou_conn_get_info(a, &i);
+  assert_int_equal(i.snd_mss, 100);
+  assert_int_equal(i.cwnd, 10 * 88);
+  expect_delivery(&p, b, x, n, 5 * SEC);
+  free(x);
+  teardown(&p);
+}
+
 /* RFC 6298 5.4 / RFC 8985 6.3: after a blackout long enough for the RTO,
  * exactly one segment goes at the timeout; more follow only as ACKs return
  * (cwnd = 1 SMSS, slow start). Never the whole window in a burst. */
@@ -157,7 +190,9 @@ static void rto_resends_one_segment_then_slow_start(void **state) {
     tou_conn_get_info(a, &i);
   } while (i.timeouts == 0 && p.now < 10 * SEC);
   assert_int_equal(i.timeouts, 1);
-  assert_int_equal(i.cwnd, MSS);
+  /* The loss window is one SMSS: the payload of one full data segment
+   * (RFC 5681; SMSS excludes the timestamp option, RFC 6691). */
+  assert_int_equal(i.cwnd, SEG);
   uint64_t t_rto = p.now;
   /* Exactly one data segment in the round trip after the timeout. */
   pair_run(&p, 18 * MS);
@@ -308,6 +343,7 @@ static void info_after_transfer(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(initial_window_is_ten_segments),
+      cmocka_unit_test(initial_window_small_mss),
       cmocka_unit_test(rto_resends_one_segment_then_slow_start),
       cmocka_unit_test(tail_loss_probe_avoids_rto),
       cmocka_unit_test(sack_first_block_is_most_recent),

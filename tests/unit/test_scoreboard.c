@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+
+#include "core.h"
 #include "error.h"
 #include "scoreboard.h"
 
@@ -287,6 +290,105 @@ static void capacity_bounded(void **state) {
   assert_int_equal(tou_sb_in_flight(&sb), 2000);
 }
 
+/* An allocator that counts live blocks and can be told to fail. */
+typedef struct grow_alloc {
+  int live;
+  bool fail;
+} grow_alloc_t;
+static void *ga_alloc(void *ctx, size_t n) {
+  grow_alloc_t *g = ctx;
+  if (g->fail) return NULL;
+  g->live++;
+  return malloc(n);
+}
+static void ga_free(void *ctx, void *p) {
+  ((grow_alloc_t *)ctx)->live--;
+  free(p);
+}
+
+/* Every entry is where the sequence says, and the counters match them. */
+static void assert_in_order(tou_scoreboard_t *sb) {
+  uint64_t out = 0;
+  for (uint32_t i = 0; i < sb->count; i++) {
+    tou_sb_seg_t *s = tou_sb_at(sb, i);
+    assert_int_equal(s->seq, sb->snd_una + (tou_seq_t)out);
+    out += s->len;
+  }
+  assert_int_equal(out, sb->outstanding);
+  assert_int_equal(sb->snd_una + (tou_seq_t)out, sb->snd_nxt);
+}
+
+/* The ring doubles when an entry fills it, up to its bound, keeping the
+ * entries in order across the wrap point of the old ring (memory follows
+ * the flight, not the send buffer). */
+static void grows_on_demand(void **state) {
+  (void)state;
+  grow_alloc_t g = {0};
+  tou_allocator_t al = {ga_alloc, ga_free, &g};
+  tou_scoreboard_t sb;
+  tou_sb_init(&sb, ga_alloc(&g, 4 * sizeof(tou_sb_seg_t)), 4, MSS, 7000);
+  tou_sb_set_growth(&sb, &al, 40);
+  send_n(&sb, 3, 0, 0);
+  tou_sb_ack_t a;
+  assert_int_equal(ack(&sb, P(7000, 3), NULL, 0, 1, &a), TOU_OK); /* head moves: wrap */
+  send_n(&sb, 3, 2, 0); /* 4 entries, across the wrap: the ring fills and doubles */
+  assert_int_equal(sb.cap, 8);
+  assert_int_equal(sb.count, 4);
+  assert_false(tou_sb_full(&sb));
+  assert_in_order(&sb);
+  uint32_t caps[] = {8, 16, 32, 40, 40};
+  unsigned k = 0;
+  while (!tou_sb_full(&sb)) {
+    send_n(&sb, 1, 3, 0);
+    assert_in_order(&sb);
+    if (sb.count == caps[k]) {
+      k++;
+      assert_int_equal(sb.cap, caps[k]); /* grown at the moment it filled */
+    }
+  }
+  assert_int_equal(sb.cap, 40);
+  assert_int_equal(sb.count, 40); /* the bound: full, as a fixed ring */
+  assert_int_equal(tou_sb_on_send(&sb, sb.snd_nxt, MSS, 4), TOU_ERR_NOMEM);
+  assert_int_equal(tou_sb_in_flight(&sb), 40 * MSS);
+  assert_int_equal(g.live, 1); /* every old ring freed */
+  assert_int_equal(ack(&sb, sb.snd_nxt, NULL, 0, 5, &a), TOU_OK);
+  assert_true(tou_sb_empty(&sb));
+  ga_free(&g, sb.segs);
+  assert_int_equal(g.live, 0);
+}
+
+/* A failed allocation leaves the ring full and intact (sending waits for
+ * ACKs); growing is tried again when it fills next. A split grows it too. */
+static void growth_failure_and_split(void **state) {
+  (void)state;
+  grow_alloc_t g = {0};
+  tou_allocator_t al = {ga_alloc, ga_free, &g};
+  tou_scoreboard_t sb;
+  tou_sb_init(&sb, ga_alloc(&g, 4 * sizeof(tou_sb_seg_t)), 4, MSS, 0);
+  tou_sb_set_growth(&sb, &al, 64);
+  g.fail = true;
+  send_n(&sb, 4, 0, 0);
+  assert_true(tou_sb_full(&sb));
+  assert_int_equal(sb.cap, 4);
+  assert_int_equal(tou_sb_on_send(&sb, sb.snd_nxt, MSS, 1), TOU_ERR_NOMEM);
+  assert_in_order(&sb);
+  g.fail = false;
+  tou_sb_ack_t a;
+  assert_int_equal(ack(&sb, P(0, 2), NULL, 0, 2, &a), TOU_OK);
+  send_n(&sb, 1, 3, 0); /* fills it again: now it grows */
+  assert_int_equal(sb.cap, 8);
+  assert_in_order(&sb);
+  send_n(&sb, 3, 4, 0); /* 7 entries */
+  assert_int_equal(tou_sb_split(&sb, P(0, 3), 400), TOU_OK); /* the 8th: grows */
+  assert_int_equal(sb.count, 8);
+  assert_int_equal(sb.cap, 16);
+  assert_in_order(&sb);
+  assert_int_equal(tou_sb_at(&sb, 1)->len, 400);
+  assert_int_equal(tou_sb_in_flight(&sb), 7 * MSS);
+  assert_int_equal(g.live, 1);
+  ga_free(&g, sb.segs);
+}
+
 static void sequence_wraparound(void **state) {
   (void)state;
   tou_scoreboard_t sb;
@@ -417,6 +519,8 @@ int main(void) {
       cmocka_unit_test(loss_marks_and_pipe),
       cmocka_unit_test(reordering_detected),
       cmocka_unit_test(capacity_bounded),
+      cmocka_unit_test(grows_on_demand),
+      cmocka_unit_test(growth_failure_and_split),
       cmocka_unit_test(sequence_wraparound),
       cmocka_unit_test(partial_segment_ack),
       cmocka_unit_test(dupack_credit),
