@@ -1,5 +1,6 @@
 #include "link.h"
 
+#include <math.h>
 #include <string.h>
 
 const char *sim_fate_name(sim_fate_t fate) {
@@ -94,10 +95,31 @@ static bool filter_drop(sim_link_t *l, const uint8_t *data, size_t len) {
   return false;
 }
 
+/* Idle time as Markov steps: with ge_step_us set, every whole step of
+ * silence beyond the one the datagram itself takes moves the chain too, in
+ * closed form. Without it, a sender in timeout backoff (one datagram per
+ * timeout) would find a burst lasting as many timeouts as it lasts
+ * datagrams, which no real path does. */
+static void burst_idle_steps(sim_link_t *l, uint64_t now) {
+  uint64_t last = l->ge_last_at;
+  l->ge_last_at = now;
+  if (l->p.ge_step_us == 0 || !l->ge_stepped || now <= last) return;
+  uint64_t steps = (now - last) / l->p.ge_step_us;
+  if (steps <= 1) return;
+  double p = l->p.ge_p, r = l->p.ge_r;
+  if (p + r <= 0.0) return;
+  /* Two-state chain: P(bad after n) = pi + (P(bad now) - pi) * (1-p-r)^n. */
+  double pi = p / (p + r), decay = pow(1.0 - p - r, (double)(steps - 1));
+  double bad = pi + ((l->ge_bad ? 1.0 : 0.0) - pi) * decay;
+  l->ge_bad = sim_rng_chance(&l->rng, bad);
+}
+
 /* One Gilbert–Elliott step: transition first, then lose with the new
  * state's probability. */
-static bool burst_drop(sim_link_t *l) {
+static bool burst_drop(sim_link_t *l, uint64_t now) {
   if (l->p.ge_p <= 0.0 && !l->ge_bad) return false;
+  burst_idle_steps(l, now);
+  l->ge_stepped = true;
   if (l->ge_bad) {
     if (sim_rng_chance(&l->rng, l->p.ge_r)) l->ge_bad = false;
   } else if (sim_rng_chance(&l->rng, l->p.ge_p)) {
@@ -127,7 +149,7 @@ static sim_fate_t decide_drop(sim_link_t *l, uint64_t now, const uint8_t *data, 
   if (pattern_drop(l)) return SIM_DROP_PATTERN;
   if (filter_drop(l, data, len)) return SIM_DROP_FILTER;
   if (sim_rng_chance(&l->rng, l->p.loss)) return SIM_DROP_LOSS;
-  if (burst_drop(l)) return SIM_DROP_BURST;
+  if (burst_drop(l, now)) return SIM_DROP_BURST;
   if (queue_full(l, now, len)) return SIM_DROP_QUEUE;
   return SIM_FATE_DELIVER;
 }

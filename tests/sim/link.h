@@ -57,6 +57,9 @@ typedef struct sim_link_params {
   /* Gilbert–Elliott burst loss, one Markov step per datagram: good->bad with
    * ge_p, bad->good with ge_r; lost with ge_loss_good / ge_loss_bad. */
   double ge_p, ge_r, ge_loss_good, ge_loss_bad;
+  /* With ge_step_us set, silence moves the chain as well: one step per
+   * ge_step_us between datagrams, so bursts are bounded in time too. */
+  uint64_t ge_step_us;
   double reorder;      /* probability a datagram is held back reorder_us longer */
   uint64_t reorder_us;
   double duplicate;    /* probability of a second copy dup_gap_us after the first */
@@ -82,6 +85,8 @@ typedef struct sim_link {
   uint64_t index;      /* datagrams offered so far */
   uint64_t busy_until; /* end of the serialization in progress */
   bool ge_bad;
+  bool ge_stepped;     /* ge_last_at is set */
+  uint64_t ge_last_at; /* time of the last Gilbert–Elliott step */
   struct {
     uint64_t from, to;
   } blackout[SIM_LINK_MAX_BLACKOUTS];

@@ -156,6 +156,44 @@ static void test_burst_loss_gilbert_elliott(void **state) {
   sim_free(sim);
 }
 
+/* With ge_step_us, silence moves the chain: datagrams 100 ms apart on a
+ * 1 ms step see the stationary loss rate with no bursts, where the same
+ * chain per datagram loses them in runs of about 1/r. */
+static void test_burst_loss_decays_while_idle(void **state) {
+  (void)state;
+  sim_link_params_t p = {.delay_us = 1000, .ge_p = 0.01, .ge_r = 0.2, .ge_loss_bad = 1.0,
+                         .ge_step_us = 1000};
+  const int n = 20000;
+  double rate[2], mean_run[2];
+  for (int timed = 0; timed < 2; timed++) {
+    sim_t *sim = sim_new(3);
+    sink_t *s = sink_new(sim, B());
+    p.ge_step_us = timed ? 1000 : 0;
+    sim_link_set_params(sim_link(sim, A(), B()), &p);
+    for (int i = 0; i < n; i++) {
+      send_tagged(sim, (uint32_t)i, 100);
+      sim_run_until(sim, sim_now(sim) + 100000);
+    }
+    sim_run_idle(sim, TOU_NEVER);
+    uint64_t lost = sim_link(sim, A(), B())->stats.dropped[SIM_DROP_BURST];
+    uint64_t runs = 0;
+    uint32_t expect = 0;
+    for (uint64_t i = 0; i < s->n; i++) {
+      if (s->tag[i] != expect) runs++;
+      expect = s->tag[i] + 1;
+    }
+    rate[timed] = (double)lost / n;
+    mean_run[timed] = runs ? (double)lost / (double)runs : 0;
+    print_message("ge_step_us %llu: loss %.4f, mean run %.2f\n", (unsigned long long)p.ge_step_us,
+                  rate[timed], mean_run[timed]);
+    sink_free(s);
+    sim_free(sim);
+  }
+  for (int timed = 0; timed < 2; timed++) assert_true(fabs(rate[timed] - 0.01 / 0.21) < 0.015);
+  assert_true(mean_run[0] > 3.5 && mean_run[0] < 6.5);
+  assert_true(mean_run[1] < 1.3); /* stationary draws: runs of 1/(1-pi) */
+}
+
 static void test_delay_and_serialization_exact(void **state) {
   (void)state;
   sim_t *sim = sim_new(3);
@@ -473,6 +511,7 @@ int main(void) {
       cmocka_unit_test(test_evq_ties_run_in_insertion_order),
       cmocka_unit_test(test_random_loss_rate),
       cmocka_unit_test(test_burst_loss_gilbert_elliott),
+      cmocka_unit_test(test_burst_loss_decays_while_idle),
       cmocka_unit_test(test_delay_and_serialization_exact),
       cmocka_unit_test(test_drop_tail_queue),
       cmocka_unit_test(test_jitter_bounds_and_reordering),
