@@ -222,6 +222,7 @@ int tou_conn_set_user_timeout(tou_conn_t *c, uint64_t now, uint64_t timeout_us) 
   l->uto_changeable = false;
   l->uto_pending = timeout_us != 0 && c->state != TOU_CLOSED && c->state != TOU_TIME_WAIT;
   l->uto_in_flight = false;
+  l->uto_on_syn = false;
   l->uto_bare = 0;
   if (l->uto_pending && conn_synchronized(c)) conn_ack_now(c);
   if (live_active(c)) live_track_outstanding(c, now);

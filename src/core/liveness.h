@@ -57,6 +57,7 @@ typedef struct tou_live {
   bool uto_in_flight;   /* a segment carrying it took sequence space up to uto_end */
   tou_seq_t uto_end;
   uint8_t uto_bare;     /* segments without sequence space that carried it */
+  bool uto_on_syn;      /* the SYN (or SYN-ACK) carried it: once more after it */
 } tou_live_t;
 
 /* Hooks for the connection (conn.c, conn_input.c, conn_output.c,

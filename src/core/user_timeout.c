@@ -51,11 +51,24 @@ void uto_init(tou_conn_t *c) {
   l->uto_pending = l->uto_adv != 0;
 }
 
+/* Delivered once a segment carrying it that took sequence space (the SYN,
+ * data, a FIN) is acknowledged. After the SYN it goes once more, on the
+ * first segment of the synchronized connection (RFC 5482 3: the SYN, the
+ * first non-SYN segment, and after a change), as options on a SYN are the
+ * likeliest to be stripped or ignored on the way: one pure ACK, or data
+ * until acknowledged. */
+static void uto_check_delivered(tou_conn_t *c) {
+  tou_live_t *l = &c->live;
+  if (!l->uto_in_flight || seq_lt(c->snd_una, l->uto_end)) return;
+  l->uto_in_flight = false;
+  l->uto_pending = l->uto_on_syn;
+  l->uto_bare = UTO_BARE_SENDS - 1;
+  l->uto_on_syn = false;
+}
+
 void conn_uto_option(tou_conn_t *c, tou_options_t *o) {
   tou_live_t *l = &c->live;
-  /* Delivered once a segment carrying it that took sequence space (the
-   * SYN, data, a FIN) is acknowledged. */
-  if (l->uto_in_flight && seq_geq(c->snd_una, l->uto_end)) l->uto_pending = l->uto_in_flight = false;
+  uto_check_delivered(c);
   if (!l->uto_pending) return;
   o->present |= TOU_OPT_UTO;
   o->uto = tou_wire_uto_field(l->uto_adv);
@@ -69,6 +82,7 @@ void conn_uto_on_sent(tou_conn_t *c, const tou_segment_t *seg) {
     if (++l->uto_bare >= UTO_BARE_SENDS && !l->uto_in_flight) l->uto_pending = false;
     return;
   }
+  if (seg->flags & TOU_SYN) l->uto_on_syn = true;
   tou_seq_t end = seg->seq + len;
   if (!l->uto_in_flight || seq_gt(end, l->uto_end)) l->uto_end = end;
   l->uto_in_flight = true;
