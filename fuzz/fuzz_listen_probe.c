@@ -237,7 +237,7 @@ static void op_time(world_t *w, input_t *in) {
 
 static void op_app(world_t *w, input_t *in) {
   if (!w->sc) return;
-  uint8_t buf[512];
+  uint8_t buf[512] = {0}; /* sent as payload: defined bytes (valgrind) */
   switch (u8(in) % 6) {
     case 0: tou_conn_probe_now(w->sc, w->now); break;
     case 1: tou_conn_send(w->sc, w->now, buf, u8(in) * 2u); break;

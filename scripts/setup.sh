@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
-          libuv1-dev libsodium-dev libcmocka-dev libcjson-dev valgrind)
+          libuv1-dev libsodium-dev libcmocka-dev libcjson-dev valgrind jq)
 
 missing=()
 for p in "${packages[@]}"; do

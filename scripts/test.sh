@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds and runs every test twice: a gcc build, then a clang build with
+# Builds and runs every test three times: a gcc build, a clang build with
 # AddressSanitizer + UndefinedBehaviorSanitizer (which also builds the libFuzzer
-# targets). Installs missing packages first.
+# targets), and a gcc build run under valgrind memcheck (scripts/valgrind.sh).
+# Installs missing packages first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -18,3 +19,5 @@ echo "== gcc build =="
 CC=gcc run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== clang ASan+UBSan build =="
 CC=clang run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DTOU_SANITIZE=ON -DTOU_FUZZ=ON
+echo "== valgrind memcheck (gcc -O1 -g) =="
+scripts/valgrind.sh

@@ -1,7 +1,10 @@
 # Helpers for the scripted example tests: background processes that are
 # always cleaned up, waiting for a line in a log with a timeout, and ports.
-# Sourced with BUILD (the build directory) set.
+# Sourced with BUILD (the build directory) set. TOU_TEST_WRAP, when set (the
+# valgrind build sets tests/valgrind.sh), goes before every program started;
+# TOU_TEST_TIMEOUT_SCALE (the valgrind build sets 5) multiplies every wait.
 set -u
+SCALE=${TOU_TEST_TIMEOUT_SCALE:-1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tou-examples.XXXXXX")
 PIDS=()
 CHAT=$BUILD/examples/chat/chat
@@ -11,10 +14,18 @@ HOSTILE=$BUILD/tests/examples/signal_hostile
 NETEM=$BUILD/tools/tou-netem
 
 cleanup() {
-  local pid
+  local status=$? pid
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  # A process killed here reports no valgrind finding in its exit status:
+  # tests/valgrind.sh prints only findings, so any "==pid==" line is one.
+  if [ -n "${TOU_TEST_WRAP:-}" ] && grep -lE '^==[0-9]+==' "$WORK"/*.log 2>/dev/null; then
+    echo "FAIL: valgrind findings in the logs above"
+    grep -hE '^==[0-9]+==' "$WORK"/*.log | head -n 200
+    status=1
+  fi
   if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
+  exit "$status"
 }
 trap cleanup EXIT
 
@@ -33,14 +44,14 @@ die() {
 start() {
   local name=$1
   shift
-  "$@" >"$WORK/$name.log" 2>&1 &
+  ${TOU_TEST_WRAP:+"$TOU_TEST_WRAP"} "$@" >"$WORK/$name.log" 2>&1 &
   LAST_PID=$!
   PIDS+=("$LAST_PID")
 }
 
 # wait_line FILE REGEX SECONDS: waits until FILE has a line matching REGEX.
 wait_line() {
-  local deadline=$((SECONDS + $3))
+  local deadline=$((SECONDS + $3 * SCALE))
   until grep -qE "$2" "$1" 2>/dev/null; do
     [ $SECONDS -lt $deadline ] || return 1
     sleep 0.05
@@ -49,7 +60,7 @@ wait_line() {
 
 # wait_pid PID SECONDS: waits for PID to exit; its status in $WAIT_STATUS.
 wait_pid() {
-  local deadline=$((SECONDS + $2))
+  local deadline=$((SECONDS + $2 * SCALE))
   while kill -0 "$1" 2>/dev/null; do
     if [ $SECONDS -ge $deadline ]; then
       WAIT_STATUS=124

@@ -8,18 +8,20 @@
 # server has data to the callee outstanding, which is when tou probes); it
 # must be told
 # {"type":"peer-link","name":"callee","state":"silent"} and later "back",
-# and the call must still end normally.
+# and the call must still end normally. The caller joins first (it waits
+# for its peer): it must be in the room before the callee's link goes
+# silent, however long a process takes to start (valgrind: seconds).
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
 start server "$SERVER" 0 --host 127.0.0.1 --probe-idle 500 --silent 3000 --max-rto 1000
 wait_line "$WORK/server.log" '^EVENT listening' 5 || die "server did not start"
 PORT=$(port_of "$WORK/server.log" '^EVENT listening')
 netem_start netem "$PORT" --blackout 1:5 --seed 5
-start callee "$CLIENT" 127.0.0.1 "$NETEM_PORT" --role callee --room watch --timeout 40
-CALLEE=$LAST_PID
-wait_line "$WORK/server.log" 'join .*name=callee' 5 || die "callee did not join"
 start caller "$CLIENT" 127.0.0.1 "$PORT" --role caller --room watch --hold 9000 --timeout 40
 CALLER=$LAST_PID
+wait_line "$WORK/server.log" 'join .*name=caller' 5 || die "caller did not join"
+start callee "$CLIENT" 127.0.0.1 "$NETEM_PORT" --role callee --room watch --timeout 40
+CALLEE=$LAST_PID
 wait_pid $CALLER 45 || die "caller did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "caller failed"
 wait_pid $CALLEE 20 || die "callee did not finish"

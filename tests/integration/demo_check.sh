@@ -3,8 +3,10 @@
 # segments of the handshake, the echo, and both halves of the four-way close
 # down to TIME_WAIT (active closer) and CLOSED (passive closer).
 # Usage: demo_check.sh DEMO
+# TOU_TEST_WRAP, when set (the valgrind build sets tests/valgrind.sh), goes
+# before the demo; TOU_TEST_TIMEOUT_SCALE multiplies its time limit.
 set -euo pipefail
-out=$(timeout 20 "$1")
+out=$(timeout $((20 * ${TOU_TEST_TIMEOUT_SCALE:-1})) ${TOU_TEST_WRAP:-} "$1")
 expect() {
   grep -q -- "$1" <<< "$out" || { echo "FAIL: no '$1' in the demo's output"; echo "$out"; exit 1; }
 }

@@ -35,6 +35,7 @@ void h_run_until(uv_loop_t *loop, const bool *done, unsigned timeout_ms) {
   bool expired = false;
   uv_timer_init(loop, &watchdog);
   watchdog.data = &expired;
+  timeout_ms *= h_timeout_scale();
   uv_timer_start(&watchdog, on_watchdog, timeout_ms, 0);
   while (!*done && !expired) uv_run(loop, UV_RUN_ONCE);
   uv_close((uv_handle_t *)&watchdog, NULL);
@@ -61,7 +62,7 @@ void h_close_and_drain(uv_loop_t *loop, tou_handle_t **handles, size_t n) {
   bool expired = false;
   uv_timer_init(loop, &watchdog);
   watchdog.data = &expired;
-  uv_timer_start(&watchdog, on_watchdog, 5000, 0);
+  uv_timer_start(&watchdog, on_watchdog, 5000 * h_timeout_scale(), 0);
   uv_unref((uv_handle_t *)&watchdog);
   while (closes_pending > 0 && !expired) uv_run(loop, UV_RUN_ONCE);
   uv_close((uv_handle_t *)&watchdog, NULL);
@@ -115,4 +116,15 @@ void h_trace_dump(FILE *f, unsigned last) {
             tou_stream_state_name(t->old_state), tou_stream_state_name(t->new_state),
             t->seg_flags, t->seq, t->ack, t->window, t->payload_len, t->error);
   }
+}
+
+bool h_small(void) {
+  const char *s = getenv("TOU_TEST_SMALL");
+  return s != NULL && strcmp(s, "1") == 0;
+}
+
+unsigned h_timeout_scale(void) {
+  const char *s = getenv("TOU_TEST_TIMEOUT_SCALE");
+  long n = s != NULL ? strtol(s, NULL, 10) : 1;
+  return n < 1 ? 1 : n > 100 ? 100 : (unsigned)n;
 }

@@ -69,4 +69,13 @@ void h_alloc(tou_stream_t *s, size_t suggested, uv_buf_t *buf);
 void h_trace_record(void *arg, const tou_trace_t *t);
 void h_trace_dump(FILE *f, unsigned last);
 
+/* True when TOU_TEST_SMALL=1 (set by the valgrind build, `make valgrind`):
+ * tests that move a lot of data move less, each saying how much. */
+bool h_small(void);
+
+/* TOU_TEST_TIMEOUT_SCALE (1 to 100, default 1; the valgrind build sets 5):
+ * every hang guard (h_run_until, h_close_and_drain) waits that many times
+ * longer, for a program slowed down by its checker. */
+unsigned h_timeout_scale(void);
+
 #endif

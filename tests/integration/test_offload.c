@@ -12,7 +12,8 @@
 
 #include "transfer.h"
 
-/* Bytes each way; the valgrind entry passes a smaller size (KiB) in argv. */
+/* Bytes each way: 3 MiB, 128 KiB under valgrind (TOU_TEST_SMALL=1), or a
+ * size in KiB from argv. */
 static uint64_t xfer_bytes = 3u << 20;
 
 typedef struct offload_test {
@@ -195,6 +196,7 @@ static void offload_refused_falls_back(void **state) {
 }
 
 int main(int argc, char **argv) {
+  if (h_small()) xfer_bytes = 128u << 10;
   if (argc > 1 && strtoull(argv[1], NULL, 10) > 0) xfer_bytes = strtoull(argv[1], NULL, 10) << 10;
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(offload_on),

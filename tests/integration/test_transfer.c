@@ -1,10 +1,11 @@
 /* A bulk transfer each way at once over loopback, SHA-256 verified. The
- * default size (8 MiB each way) keeps the ctest entry fast under ASan; the
- * `integration_long` target runs 256 MiB each way:
+ * default size (8 MiB each way) keeps the ctest entry fast under ASan
+ * (1 MiB under valgrind, TOU_TEST_SMALL=1); the `integration_long` target
+ * runs 256 MiB each way:
  *   test_transfer 256 */
 #include "transfer.h"
 
-static uint64_t mib = 8;
+static uint64_t mib = 0; /* from argv; 0: the default */
 
 typedef struct transfer_test {
   uv_loop_t loop;
@@ -108,7 +109,7 @@ static void transfer_both_ways_buffered(void **state) {
 
 int main(int argc, char **argv) {
   if (argc > 1) mib = strtoull(argv[1], NULL, 10);
-  if (mib == 0) mib = 8;
+  if (mib == 0) mib = h_small() ? 1 : 8;
   const struct CMUnitTest tests[] = {cmocka_unit_test(transfer_both_ways),
                                      cmocka_unit_test(transfer_both_ways_buffered)};
   return cmocka_run_group_tests(tests, NULL, NULL);

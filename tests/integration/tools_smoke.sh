@@ -3,7 +3,11 @@
 # it (1 % loss and reordering each way, seeded), a toucat client; 1 MiB each
 # way must arrive byte-exact, and tou-netem must print its counters on SIGINT.
 # Usage: tools_smoke.sh TOUCAT TOU_NETEM
+# TOU_TEST_WRAP, when set (the valgrind build sets tests/valgrind.sh), goes
+# before each program started; TOU_TEST_TIMEOUT_SCALE multiplies the waits.
 set -euo pipefail
+wrap=${TOU_TEST_WRAP:-}
+scale=${TOU_TEST_TIMEOUT_SCALE:-1}
 toucat=$1
 netem=$2
 dir=$(mktemp -d)
@@ -27,7 +31,7 @@ head -c 1048576 /dev/urandom > "$dir/down.bin"
 
 # Wait for a line matching $2 in file $1 and print it.
 wait_line() {
-  for _ in $(seq 100); do
+  for _ in $(seq $((100 * scale))); do
     if grep -q "$2" "$1" 2>/dev/null; then grep -m1 "$2" "$1"; return 0; fi
     sleep 0.05
   done
@@ -36,18 +40,18 @@ wait_line() {
   return 1
 }
 
-timeout 30 "$toucat" -l -v 127.0.0.1 0 < "$dir/down.bin" > "$dir/server.out" 2> "$dir/server.err" &
+timeout $((30 * scale)) $wrap "$toucat" -l -v 127.0.0.1 0 < "$dir/down.bin" > "$dir/server.out" 2> "$dir/server.err" &
 pids+=($!)
 server_port=$(wait_line "$dir/server.err" "listening on" | sed 's/.*:\([0-9]*\)$/\1/')
 
-timeout 30 "$netem" --loss 1% --reorder 1%:3 --seed 3 127.0.0.1 0 127.0.0.1 "$server_port" \
+timeout $((30 * scale)) $wrap "$netem" --loss 1% --reorder 1%:3 --seed 3 127.0.0.1 0 127.0.0.1 "$server_port" \
   > "$dir/netem.out" 2> "$dir/netem.err" &
 netem_pid=$!
 pids+=($netem_pid)
 netem_port=$(wait_line "$dir/netem.out" "listening on" | sed 's/.*listening on [^ ]* port \([0-9]*\),.*/\1/')
 [ "$netem_port" != "$server_port" ] || { echo "FAIL: could not read the proxy's port"; exit 1; }
 
-timeout 30 "$toucat" -v --stats 127.0.0.1 "$netem_port" < "$dir/up.bin" > "$dir/client.out" \
+timeout $((30 * scale)) $wrap "$toucat" -v --stats 127.0.0.1 "$netem_port" < "$dir/up.bin" > "$dir/client.out" \
   2> "$dir/client.err"
 wait "${pids[0]}"
 
@@ -58,6 +62,8 @@ grep -q "bytes sent 1048576 received 1048576" "$dir/client.err"
 
 kill -INT "$netem_pid"
 wait "$netem_pid" || true
+# Its exit status is not checked: valgrind's findings are looked for in its log.
+! grep -E '^==[0-9]+==' "$dir/netem.err" || { echo "FAIL: valgrind findings in tou-netem"; exit 1; }
 # The traffic went through the proxy, and the proxy impaired it.
 grep -q "up (client->upstream) *received [1-9][0-9]* forwarded" "$dir/netem.err"
 grep -q "down (upstream->client) *received [1-9][0-9]* forwarded" "$dir/netem.err"

@@ -9,14 +9,14 @@
 
 #define MS SIM_MS
 #define SEC SIM_SEC
-#define BIG ((size_t)64 << 20)
+#define BIG xfer_big() /* 64 MiB, 1 MiB under valgrind */
 
 static const sim_link_params_t fat = {.delay_us = 20 * MS, .rate_bps = 100000000,
                                       .queue_bytes = 500000};
 
 static void report(const char *what, const xfer_result_t *r) {
   double secs = (double)(r->t_done - r->t_connected) / 1e6;
-  print_message("%s: %.2f s virtual\n", what, secs);
+  print_message("%zu MiB %s: %.2f s virtual\n", BIG >> 20, what, secs);
 }
 
 static void test_64mib_clean_up(void **state) {
@@ -24,9 +24,12 @@ static void test_64mib_clean_up(void **state) {
   xfer_opts_t o = {.link = fat};
   xfer_result_t r;
   xfer_run(0xd500, &o, BIG, 0, &r);
-  report("64 MiB up, clean", &r);
+  report("up, clean", &r);
+  /* Close to the link rate once slow start is amortised: a claim about
+   * 64 MiB only (1 MiB under valgrind is mostly slow start). Virtual time,
+   * so the gcc and valgrind builds of a 64 MiB run see the same figure. */
   double wire = (double)BIG * 8 / 100e6;
-  assert_true((double)(r.t_done - r.t_connected) / 1e6 < wire * 1.3);
+  if (BIG == (size_t)64 << 20) assert_true((double)(r.t_done - r.t_connected) / 1e6 < wire * 1.3);
 }
 
 static void test_64mib_clean_down(void **state) {
@@ -34,7 +37,7 @@ static void test_64mib_clean_down(void **state) {
   xfer_opts_t o = {.link = fat};
   xfer_result_t r;
   xfer_run(0xd501, &o, 0, BIG, &r);
-  report("64 MiB down, clean", &r);
+  report("down, clean", &r);
 }
 
 static void test_64mib_clean_both(void **state) {
@@ -42,7 +45,7 @@ static void test_64mib_clean_both(void **state) {
   xfer_opts_t o = {.link = fat};
   xfer_result_t r;
   xfer_run(0xd502, &o, BIG, BIG, &r);
-  report("64 MiB both ways, clean", &r);
+  report("both ways, clean", &r);
 }
 
 static void test_64mib_loss1_up(void **state) {
@@ -51,7 +54,7 @@ static void test_64mib_loss1_up(void **state) {
   o.link.loss = 0.01;
   xfer_result_t r;
   xfer_run(0xd510, &o, BIG, 0, &r);
-  report("64 MiB up, 1 % loss", &r);
+  report("up, 1 % loss", &r);
 }
 
 static void test_64mib_loss1_down(void **state) {
@@ -60,7 +63,7 @@ static void test_64mib_loss1_down(void **state) {
   o.link.loss = 0.01;
   xfer_result_t r;
   xfer_run(0xd511, &o, 0, BIG, &r);
-  report("64 MiB down, 1 % loss", &r);
+  report("down, 1 % loss", &r);
 }
 
 static void test_64mib_loss1_both(void **state) {
@@ -69,7 +72,7 @@ static void test_64mib_loss1_both(void **state) {
   o.link.loss = 0.01;
   xfer_result_t r;
   xfer_run(0xd512, &o, BIG, BIG, &r);
-  report("64 MiB both ways, 1 % loss", &r);
+  report("both ways, 1 % loss", &r);
 }
 
 int main(void) {

@@ -11,7 +11,7 @@
 
 #define MS SIM_MS
 #define SEC SIM_SEC
-#define BIG ((size_t)64 << 20)
+#define BIG xfer_big() /* 64 MiB, 1 MiB under valgrind */
 #define VIRTUAL_LIMIT (200000 * SEC)
 
 static void run_three(uint64_t seed, xfer_opts_t *o, const char *what) {
@@ -21,12 +21,13 @@ static void run_three(uint64_t seed, xfer_opts_t *o, const char *what) {
   for (int i = 0; i < 3; i++) {
     xfer_result_t r;
     xfer_run(seed + (uint64_t)i, o, dirs[i][0], dirs[i][1], &r);
-    print_message("64 MiB %s, %s: %.1f s virtual, %llu payloads sent in two pieces\n",
-                  names[i], what, (double)(r.t_done - r.t_connected) / 1e6,
+    print_message("%zu MiB %s, %s: %.1f s virtual, %llu payloads sent in two pieces\n",
+                  BIG >> 20, names[i], what, (double)(r.t_done - r.t_connected) / 1e6,
                   (unsigned long long)r.split_payloads);
     /* 64 MiB through a 2 MiB send ring: segments across its wrap point,
-     * described in two pieces (the gathered output, as the binding sends). */
-    assert_true(r.split_payloads > 0);
+     * described in two pieces (the gathered output, as the binding sends).
+     * The 1 MiB of the valgrind run need not wrap it. */
+    if (BIG > ((size_t)2 << 20)) assert_true(r.split_payloads > 0);
   }
 }
 

@@ -9,10 +9,10 @@
  * both connections must end without error, and every corrupted datagram
  * must be dropped by the CRC.
  *
- * 100 worlds in the default run; TOU_SIM_WORLDS=N runs N (the target
- * `sim_soak_long` runs 1,000). Each world prints its seed
- * ("sim: seed=0x..."); TOU_SIM_SEED=<that seed> replays exactly that one
- * world (and only it). */
+ * 100 worlds in the default run (25 under valgrind, TOU_TEST_SMALL=1);
+ * TOU_SIM_WORLDS=N runs N (the target `sim_soak_long` runs 1,000). Each
+ * world prints its seed ("sim: seed=0x..."); TOU_SIM_SEED=<that seed>
+ * replays exactly that one world (and only it). */
 #include <inttypes.h>
 
 #include "xfer.h"
@@ -129,7 +129,7 @@ static void test_random_transfers(void **state) {
     one_world(0);
     return;
   }
-  unsigned worlds = 100;
+  unsigned worlds = xfer_small() ? 25 : 100; /* 25 under valgrind */
   const char *n = getenv("TOU_SIM_WORLDS");
   if (n && *n) worlds = (unsigned)strtoul(n, NULL, 0);
   uint64_t chain = 0xda7a50a4;

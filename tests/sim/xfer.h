@@ -25,6 +25,17 @@ typedef struct xfer_opts {
   uint64_t limit;               /* virtual time limit; 0: 2000 s */
 } xfer_opts_t;
 
+/* TOU_TEST_SMALL=1: the valgrind build, ~50x slower, where scenarios that
+ * move a lot of data move less (`make valgrind-full` sets 0). */
+static inline bool xfer_small(void) {
+  const char *small = getenv("TOU_TEST_SMALL");
+  return small != NULL && strcmp(small, "1") == 0;
+}
+
+/* The size of each "64 MiB" transfer of test_sim_data_{big,huge}: 1 MiB
+ * when small (33 transfers of 64 MiB take most of an hour under valgrind). */
+static inline size_t xfer_big(void) { return (size_t)(xfer_small() ? 1 : 64) << 20; }
+
 /* What one host saw through the core's trace hook. */
 #define XFER_MAX_PROBES 64
 typedef struct xfer_watch {
