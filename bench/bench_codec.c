@@ -96,12 +96,17 @@ int main(int argc, char **argv) {
   ack.seg.payload = NULL;
   ack.seg.payload_len = 0;
 
-  printf("CRC32C hardware path: %s\n", tou_crc32c_hw_available() ? "SSE4.2" : "none");
+  printf("CRC32C hardware path: %s\n",
+         tou_crc32c_wide_available() ? "AVX-512 VPCLMULQDQ (256 bytes and more), SSE4.2"
+         : tou_crc32c_hw_available() ? "SSE4.2"
+                                     : "none");
   bench_segment(&data, 200000 * scale);
   bench_segment(&ack, 2000000 * scale);
   bench_crc("selected", tou_crc32c, 1472, 200000 * scale);
   bench_crc("portable", tou_crc32c_portable, 1472, 100000 * scale);
   bench_crc("hw", tou_crc32c_hw, 1472, 200000 * scale);
+  bench_crc("sse42", tou_crc32c_sse42, 1472, 200000 * scale);
+  bench_crc("wide", tou_crc32c_wide, 1472, 200000 * scale);
   bench_crc("selected", tou_crc32c, 65536, 4000 * scale);
   return 0;
 }

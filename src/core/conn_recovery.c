@@ -307,9 +307,32 @@ static void detect_spurious(tou_conn_t *c, const tou_segment_t *seg, const tou_s
   if (spurious) undo_spurious(c);
 }
 
+/* An ACK that can change nothing: nothing outstanding (the scoreboard
+ * empty, SND.UNA = SND.MAX, so no duplicate ACK either), nothing
+ * acknowledged, no SACK block, and no recovery, F-RTO, undo, PRR or RACK
+ * state waiting for any ACK. Every data segment a one-way transfer brings
+ * to its receiver is one; the full path below would compute the same
+ * nothing at several times the cost (per-segment work, issue 7). */
+static bool ack_is_idle(const tou_conn_t *c, const tou_segment_t *seg) {
+  const conn_rec_t *r = &c->rec;
+  return c->snd_una == c->snd_max && !(seg->opts.present & TOU_OPT_SACK) &&
+         tou_sb_ack_idle(&r->sb, seg->ack) && tou_rack_idle(&r->rack) &&
+         r->frto.step == TOU_FRTO_OFF && !r->undo.armed && !r->prr.active && !r->cc.in_recovery;
+}
+
 void conn_rec_on_ack(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   conn_rec_t *r = &c->rec;
   if (!r->active) return;
+  if (ack_is_idle(c, seg)) {
+    /* What the full path leaves behind for such an ACK: no RTT sample, no
+     * cwnd change, timers as with an empty scoreboard; the pacing rate
+     * follows srtt and cwnd as always. */
+    uint64_t rate = tou_pacer_rate_for_flight(&r->cc, tou_rtt_srtt(&c->rtt), r->sb.outstanding);
+    tou_pacer_set_rate(&r->pacer, rate, now);
+    r->reo_at = r->rack.reo_deadline;
+    r->pto_at = TOU_NEVER;
+    return;
+  }
   const tou_sack_block_t *blocks = NULL;
   size_t nblocks = 0;
   if (c->sack_ok && (seg->opts.present & TOU_OPT_SACK)) {

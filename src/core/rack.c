@@ -182,6 +182,14 @@ void tou_rack_on_ack(tou_rack_t *r, tou_scoreboard_t *sb, const tou_sb_ack_t *a,
   if (sb->count == 0) r->reo_deadline = NEVER;
 }
 
+bool tou_rack_idle(const tou_rack_t *r) {
+  /* Each field below is one that tou_rack_on_ack() would read or reset
+   * even for an empty ACK: recovery exit (state), tlp_on_ack (pending),
+   * update_dsack_rounds (round), detect_loss (deadline, lost_retrans). */
+  return r->state == TOU_RECOVERY_OPEN && !r->tlp_pending && !r->dsack_round_valid &&
+         r->reo_deadline == NEVER && r->lost_retrans == 0 && r->dupacks == 0;
+}
+
 /* A retransmission sent in this fast recovery was lost too: the reduced
  * window still overflows the path (typically after a slow-start
  * overshoot), and the episode could otherwise never end. Respond again, at

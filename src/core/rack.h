@@ -78,6 +78,13 @@ void tou_rack_on_ack(tou_rack_t *r, tou_scoreboard_t *sb, const tou_sb_ack_t *a,
                      bool is_dupack, uint64_t srtt_us, uint64_t min_rtt_us, uint64_t now,
                      tou_rack_ack_t *out);
 
+/* True when tou_rack_on_ack() would change nothing and report nothing for
+ * an ACK that acknowledges, SACKs and DSACKs nothing, is no duplicate ACK,
+ * and finds the scoreboard empty: no episode, no pending probe or DSACK
+ * round, no reordering timer. Lets the receiving side of a one-way
+ * transfer skip the ACK machinery for every data segment. */
+bool tou_rack_idle(const tou_rack_t *r);
+
 /* RFC 8985 6.2 step 4: the current reordering window. */
 uint64_t tou_rack_reo_wnd(const tou_rack_t *r, const tou_scoreboard_t *sb, uint64_t srtt_us,
                           uint64_t min_rtt_us);

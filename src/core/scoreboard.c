@@ -322,6 +322,11 @@ int tou_sb_on_ack(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *b
   return tou_sb_on_ack_ts(sb, ack, blocks, nblocks, min_rtt_us, TOU_SB_NO_ECHO, now, out);
 }
 
+bool tou_sb_ack_idle(const tou_scoreboard_t *sb, tou_seq_t ack) {
+  return sb->count == 0 && ack == sb->snd_una &&
+         !(sb->app_limited_until && sb->delivered > sb->app_limited_until);
+}
+
 int tou_sb_on_ack_ts(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *blocks,
                      size_t nblocks, uint64_t min_rtt_us, uint64_t echo_ms, uint64_t now,
                      tou_sb_ack_t *out) {

@@ -134,6 +134,10 @@ int tou_sb_on_retransmit(tou_scoreboard_t *sb, tou_seq_t seq, uint64_t now);
  * (nothing is changed then). */
 int tou_sb_on_ack(tou_scoreboard_t *sb, tou_seq_t ack, const tou_sack_block_t *blocks,
                   size_t nblocks, uint64_t min_rtt_us, uint64_t now, tou_sb_ack_t *out);
+/* True when tou_sb_on_ack_ts(sb, ack, NULL, 0, ...) would change nothing
+ * and report nothing but prior_in_flight (0): the scoreboard is empty, ack
+ * is SND.UNA, and no app-limited mark is waiting to be cleared. */
+bool tou_sb_ack_idle(const tou_scoreboard_t *sb, tou_seq_t ack);
 /* No timestamp echo for tou_sb_on_ack_ts(). */
 #define TOU_SB_NO_ECHO UINT64_MAX
 /* The same, knowing from the ACK's timestamp echo (RFC 7323) in which

@@ -385,9 +385,77 @@ static void lost_retransmission_restarts_episode(void **state) {
   assert_false(r.congestion_event);
 }
 
+/* The receiver's shortcut (conn_recovery.c): whenever tou_sb_ack_idle()
+ * and tou_rack_idle() both hold, running an empty ACK (SND.UNA, no SACK)
+ * through the scoreboard and RACK changes neither and reports nothing. */
+static void check_idle_ack_is_no_op(fixture_t *f, uint64_t now) {
+  if (!tou_sb_ack_idle(&f->sb, f->sb.snd_una) || !tou_rack_idle(&f->rack)) return;
+  tou_scoreboard_t sb_before = f->sb;
+  tou_rack_t rack_before = f->rack;
+  tou_sb_ack_t a;
+  assert_int_equal(tou_sb_on_ack(&f->sb, f->sb.snd_una, NULL, 0, f->min_rtt, now, &a), TOU_OK);
+  assert_int_equal(a.newly_acked, 0);
+  assert_int_equal(a.newly_sacked, 0);
+  assert_false(a.has_rtt);
+  assert_false(a.dsack);
+  tou_rack_ack_t r;
+  tou_rack_on_ack(&f->rack, &f->sb, &a, false, f->srtt, f->min_rtt, now, &r);
+  assert_false(r.congestion_event || r.recovery_exit || r.tlp_loss_repaired);
+  assert_int_equal(r.newly_lost, 0);
+  assert_memory_equal(&sb_before, &f->sb, sizeof f->sb);
+  assert_memory_equal(&rack_before, &f->rack, sizeof f->rack);
+}
+
+static void idle_ack_changes_nothing(void **state) {
+  (void)state;
+  for (int sack = 0; sack <= 1; sack++) {
+    fixture_t f;
+    setup(&f, sack);
+    assert_true(tou_sb_ack_idle(&f.sb, f.sb.snd_una));
+    assert_true(tou_rack_idle(&f.rack));
+    check_idle_ack_is_no_op(&f, 0);
+    /* Data in flight: never idle. */
+    send_n(&f, 10, 0, 0);
+    assert_false(tou_sb_ack_idle(&f.sb, f.sb.snd_una));
+    check_idle_ack_is_no_op(&f, 50 * MS);
+    /* Everything acknowledged in order: idle again. */
+    ack(&f, P(11), 0, 0, 100 * MS);
+    assert_true(tou_sb_ack_idle(&f.sb, f.sb.snd_una));
+    assert_true(tou_rack_idle(&f.rack));
+    check_idle_ack_is_no_op(&f, 150 * MS);
+    /* A probe pending at an empty scoreboard (its ACK == TLP.end_seq left
+     * the outcome open, tlp_loss_repaired_reduces_once): not idle, a later
+     * ACK must still decide. */
+    send_n(&f, 2, 200 * MS, 0);
+    ack(&f, P(12), 0, 0, 300 * MS);
+    assert_int_equal(tou_sb_on_retransmit(&f.sb, P(12), 500 * MS), TOU_OK);
+    tou_rack_tlp_sent(&f.rack, &f.sb, true);
+    ack(&f, P(13), 0, 0, 600 * MS);
+    assert_int_equal(f.sb.count, 0);
+    assert_true(f.rack.tlp_pending);
+    assert_false(tou_rack_idle(&f.rack));
+    check_idle_ack_is_no_op(&f, 600 * MS);
+  }
+  /* Recovery episode: lost P1 with SACK, repaired; not idle until it ends. */
+  fixture_t f;
+  setup(&f, true);
+  send_n(&f, 10, 0, 0);
+  tou_rack_ack_t r = ack(&f, P(1), 2, 10, 100 * MS);
+  assert_true(r.congestion_event);
+  assert_false(tou_rack_idle(&f.rack));
+  assert_int_equal(tou_sb_on_retransmit(&f.sb, P(1), 110 * MS), TOU_OK);
+  check_idle_ack_is_no_op(&f, 150 * MS);
+  ack(&f, P(11), 0, 0, 210 * MS);
+  check_idle_ack_is_no_op(&f, 250 * MS);
+  /* A DSACK round still open keeps the shortcut off. */
+  f.rack.dsack_round_valid = true;
+  assert_false(tou_rack_idle(&f.rack));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sack_of_2_to_10_marks_1_lost),
+      cmocka_unit_test(idle_ack_changes_nothing),
       cmocka_unit_test(lost_after_reordering_window),
       cmocka_unit_test(reordering_not_loss),
       cmocka_unit_test(reo_wnd_dsack_and_cap),
