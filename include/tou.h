@@ -279,6 +279,20 @@ typedef struct tou_endpoint_options_s {
   unsigned link_probe_silent_ms; /* default 5000 (0 also means 5000) */
   unsigned link_probe_retry_ms;  /* cap of the retry backoff while silent; default 60000
                                  * (0 also means 60000) */
+  /* RFC 5482 user timeout (docs/PROTOCOL.md 5.7): a stream fails with
+   * UV_ETIMEDOUT when sent data stays unacknowledged this long (instead of
+   * after data_retries). user_timeout_ms is every stream's default (0, the
+   * default: none; tou_stream_user_timeout() sets one per stream), announced
+   * to the peer in the SYN or SYN-ACK (User Timeout Option). With
+   * user_timeout_accept set to 1 a stream adopts the timeout its peer
+   * announces, bounded: min(user_timeout_max_ms, max(its own, the peer's,
+   * user_timeout_min_ms)); never after tou_stream_user_timeout() was called
+   * on it. Default 0: how long to keep state for a silent peer is a local
+   * decision, which RFC 5482 leaves to the receiver. */
+  unsigned user_timeout_ms;
+  int user_timeout_accept;
+  unsigned user_timeout_min_ms; /* default 100000, RFC 1122's 100 s (0 also means 100000) */
+  unsigned user_timeout_max_ms; /* default 3600000 (0 also means 3600000) */
 } tou_endpoint_options_t;
 
 /* Fills opts with the defaults listed above. */
@@ -529,6 +543,9 @@ typedef struct tou_stream_info_s {
   uint64_t probes_sent;        /* our "can you hear me?" asks */
   uint64_t probes_answered;    /* of ours, answered (complete round trips) */
   uint64_t keepalives_sent;
+  /* RFC 5482 user timeout: */
+  unsigned user_timeout_ms;      /* the one in force (0: none, data_retries apply) */
+  unsigned peer_user_timeout_ms; /* the peer's latest announcement (0: none heard) */
 } tou_stream_info_t;
 
 /* Fills *info. Returns 0, UV_EINVAL, UV_ENOTCONN when the stream has no

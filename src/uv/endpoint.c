@@ -140,6 +140,10 @@ TOU_EXTERN void tou_endpoint_options_init(tou_endpoint_options_t *o) {
   o->link_probe_idle_ms = TOU_UV_LINK_PROBE_IDLE_MS;
   o->link_probe_silent_ms = (unsigned)(c.link_probe_timeout_us / 1000);
   o->link_probe_retry_ms = (unsigned)(c.link_probe_retry_us / 1000);
+  o->user_timeout_ms = (unsigned)(c.user_timeout_us / 1000);
+  o->user_timeout_accept = c.user_timeout_accept;
+  o->user_timeout_min_ms = (unsigned)(c.user_timeout_min_us / 1000);
+  o->user_timeout_max_ms = (unsigned)(c.user_timeout_max_us / 1000);
 }
 
 static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c,
@@ -162,6 +166,10 @@ static void config_from_options(const tou_endpoint_options_t *o, tou_config_t *c
   c->link_probe_idle_us = (uint64_t)o->link_probe_idle_ms * 1000;
   if (o->link_probe_silent_ms) c->link_probe_timeout_us = (uint64_t)o->link_probe_silent_ms * 1000;
   if (o->link_probe_retry_ms) c->link_probe_retry_us = (uint64_t)o->link_probe_retry_ms * 1000;
+  c->user_timeout_us = (uint64_t)o->user_timeout_ms * 1000;
+  c->user_timeout_accept = o->user_timeout_accept != 0;
+  if (o->user_timeout_min_ms) c->user_timeout_min_us = (uint64_t)o->user_timeout_min_ms * 1000;
+  if (o->user_timeout_max_ms) c->user_timeout_max_us = (uint64_t)o->user_timeout_max_ms * 1000;
   c->seed = o->seed;
   if (!o->disable_direct_read) {
     c->deliver = tou__stream_direct_read;

@@ -506,6 +506,8 @@ void tou__stream_fill_info(const tou_stream_t *s, const tou_conn_t *c, tou_strea
   info->probes_sent = li.asks_sent;
   info->probes_answered = li.exchanges;
   info->keepalives_sent = li.keepalives_sent;
+  info->user_timeout_ms = (unsigned)(li.user_timeout_us / 1000);
+  info->peer_user_timeout_ms = (unsigned)(li.peer_user_timeout_us / 1000);
   if (s) {
     info->bytes_sent = s->bytes_sent;
     info->bytes_received = s->bytes_received;

@@ -362,6 +362,20 @@ static void options_are_checked(void **state) {
   tou_endpoint_t bad;
   memset(&bad, 0, sizeof bad);
   assert_int_equal(TOU(tou_endpoint_init(&loop, &bad, &o)), UV_EINVAL);
+  /* RFC 5482 knobs reach the core: defaults as documented, and limits
+   * that contradict each other are refused. */
+  h_options(&o);
+  tou_endpoint_options_t d;
+  tou_endpoint_options_init(&d);
+  assert_int_equal(d.user_timeout_ms, 0);
+  assert_int_equal(d.user_timeout_accept, 0);
+  assert_int_equal(d.user_timeout_min_ms, 100000);
+  assert_int_equal(d.user_timeout_max_ms, 3600000);
+  o.user_timeout_accept = 1;
+  o.user_timeout_min_ms = 5000;
+  o.user_timeout_max_ms = 4000;
+  memset(&bad, 0, sizeof bad);
+  assert_int_equal(TOU(tou_endpoint_init(&loop, &bad, &o)), UV_EINVAL);
 
   pair_t p;
   tou_endpoint_options_t reno;
@@ -390,6 +404,39 @@ static void options_are_checked(void **state) {
   assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* RFC 5482 through the public API: the client's endpoint default is
+ * announced in its SYN and adopted by a server that accepts announcements;
+ * the server's explicit per-stream setting is announced back. */
+static void user_timeout_announced(void **state) {
+  (void)state;
+  pair_t p;
+  memset(&p, 0, sizeof p);
+  P = &p;
+  uv_loop_init(&p.loop);
+  tou_endpoint_options_t so, co;
+  h_options(&so);
+  so.user_timeout_accept = 1;
+  h_options(&co);
+  co.user_timeout_ms = 300000;
+  assert_int_equal(h_endpoint(&p.loop, &p.server_ep, &so, false, &p.server_addr), 0);
+  assert_int_equal(h_endpoint(&p.loop, &p.client_ep, &co, false, &p.client_addr), 0);
+  assert_int_equal(TOU(tou_listen(&p.server_ep, 4, on_connection)), 0);
+  connect_and_accept(&p);
+  tou_stream_info_t si, ci;
+  assert_int_equal(TOU(tou_get_info(&p.server, &si)), 0);
+  assert_int_equal(si.peer_user_timeout_ms, 300000);
+  assert_int_equal(si.user_timeout_ms, 300000);
+  assert_int_equal(TOU(tou_stream_user_timeout(&p.server, 200000)), 0);
+  for (int i = 0; i < 200; i++) {
+    assert_int_equal(TOU(tou_get_info(&p.client, &ci)), 0);
+    if (ci.peer_user_timeout_ms == 200000) break;
+    uv_run(&p.loop, UV_RUN_ONCE);
+  }
+  assert_int_equal(ci.peer_user_timeout_ms, 200000);
+  assert_int_equal(ci.user_timeout_ms, 300000); /* the client does not accept */
+  pair_close(&p, true, true);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(connect_refused),
@@ -402,6 +449,7 @@ int main(void) {
       cmocka_unit_test(endpoint_close_closes_streams),
       cmocka_unit_test(close_from_callbacks),
       cmocka_unit_test(options_are_checked),
+      cmocka_unit_test(user_timeout_announced),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
