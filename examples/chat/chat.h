@@ -38,6 +38,8 @@ typedef struct chat {
   chat_script_t script;
   size_t next_step;
   unsigned wait_for; /* /wait N: messages received before the script goes on */
+  bool wait_back;    /* /wait back: the script goes on when the link is back */
+  bool back_seen;    /* the link came back since it was last silent */
 
   tou_endpoint_t ep;
   tou_stream_t stream;

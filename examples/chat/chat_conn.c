@@ -60,6 +60,13 @@ static void set_link(chat_t *c, chat_link_t link) {
   if (c->link == link) return;
   c->link = link;
   chat_view_link(&c->view, link);
+  if (link == CHAT_LINK_SILENT) c->back_seen = false;
+  if (link == CHAT_LINK_BACK) c->back_seen = true;
+  if (c->wait_back && link == CHAT_LINK_BACK && c->next_step > 0 &&
+      !uv_is_active((uv_handle_t *)&c->script_timer)) {
+    c->wait_back = false;
+    chat_run_script(c);
+  }
 }
 
 static void on_link(tou_stream_t *s, int state) {

@@ -47,6 +47,9 @@ static bool handle_line(chat_t *c, const char *line, size_t len) {
     show_state(c);
   } else if (!strcmp(line, "/abort")) {
     chat_abort(c, "by /abort");
+  } else if (!strcmp(line, "/wait back")) {
+    c->wait_back = !c->back_seen;
+    return c->wait_back;
   } else if (!strncmp(line, "/wait ", 6)) {
     c->wait_for = (unsigned)strtoul(line + 6, NULL, 10);
     return c->received < c->wait_for;

@@ -7,15 +7,15 @@
 # conversation resumes within 2 s of the path's return rather than after
 # tou's default exponential backoff of up to 60 s.)
 # a lingers 6 s in TIME_WAIT (as in chat_loss.sh): a lost ACK of b's FIN must
-# still be answered when b retransmits it, up to 2 s later, twice. a waits
-# 2 s after its last message arrives before it quits: the link comes back
-# with a probe exchange that may still be in flight then (a race seen under
-# valgrind).
+# still be answered when b retransmits it, up to 2 s later, twice. Each side
+# waits for its link to be back ('/wait back') before its last /state, and a
+# before it quits: b's lines may all arrive the moment the path heals, while
+# the probe exchange that brings the link back is still in flight.
 BUILD=$1
 . "$(dirname "$0")/lib.sh"
 N=30
-{ for i in $(seq 1 $N); do echo "+300 a-$i"; done; echo "/wait $N"; echo "+2000 /state"; echo "/quit"; } >"$WORK/a.script"
-{ for i in $(seq 1 $N); do echo "+300 b-$i"; done; echo "/state"; } >"$WORK/b.script"
+{ for i in $(seq 1 $N); do echo "+300 a-$i"; done; echo "/wait $N"; echo "/wait back"; echo "/state"; echo "/quit"; } >"$WORK/a.script"
+{ for i in $(seq 1 $N); do echo "+300 b-$i"; done; echo "/wait back"; echo "/state"; } >"$WORK/b.script"
 
 start b "$CHAT" --listen 0 --bind 127.0.0.1 --name b --script "$WORK/b.script" --timeout 45 --max-rto 2000
 B=$LAST_PID
