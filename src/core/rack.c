@@ -45,8 +45,19 @@ uint32_t tou_rack_detect_loss(tou_rack_t *r, tou_scoreboard_t *sb, uint64_t srtt
   uint64_t reo_wnd = tou_rack_reo_wnd(r, sb, srtt_us, min_rtt_us);
   uint32_t lost = 0;
   uint64_t latest = 0; /* furthest pending deadline */
+  uint32_t retrans_seen = 0;
   for (uint32_t i = 0; i < sb->count; i++) {
     tou_sb_seg_t *s = tou_sb_at(sb, i);
+    bool ever_retrans = (s->flags & TOU_SB_EVER_RETRANS) != 0;
+    retrans_seen += ever_retrans;
+    /* Segments never retransmitted were sent in sequence order: past the
+     * first of them sent after RACK's segment, only retransmitted ones
+     * could still be judged, and once all of those are behind, none is.
+     * Without this every SACK in a recovery walked the whole flight
+     * (Linux keeps a time-ordered list for the same reason). */
+    if (!ever_retrans && retrans_seen == sb->retrans_segs &&
+        !sent_after(r->xmit_us, r->end_seq, s->xmit_us, s->seq + s->len))
+      break;
     if (s->flags & TOU_SB_SACKED) continue;
     if ((s->flags & TOU_SB_LOST) && !(s->flags & TOU_SB_RETRANS_OUT)) continue;
     /* Only segments sent before the most recently delivered one can be

@@ -24,19 +24,6 @@ static void on_hang(void) {
   netem_print_counters(T->proxy, stderr);
 }
 
-static void on_connection(tou_endpoint_t *ep, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  assert_int_equal(TOU(tou_accept(ep, &T->server)), 0);
-  xfer_start(&T->x, 1, &T->server);
-}
-
-static void on_connect(tou_connect_t *req, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  xfer_start(&T->x, 0, req->handle);
-}
-
 static void transfer_through_lossy_proxy(void **state) {
   (void)state;
   netem_test_t *t = calloc(1, sizeof *t);
@@ -52,7 +39,8 @@ static void transfer_through_lossy_proxy(void **state) {
   if (getenv("TOU_TEST_TRACE")) opts.trace = h_trace_record;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);
   assert_int_equal(h_endpoint(&t->loop, &t->client_ep, &opts, false, &client_addr), 0);
-  assert_int_equal(TOU(tou_listen(&t->server_ep, 4, on_connection)), 0);
+  xfer_init(&t->x, BYTES_EACH_WAY, BYTES_EACH_WAY);
+  xfer_listen(&t->x, &t->server_ep, &t->server);
 
   netem_config_t cfg;
   netem_config_default(&cfg);
@@ -69,10 +57,7 @@ static void transfer_through_lossy_proxy(void **state) {
   assert_int_equal(netem_start(&t->loop, &cfg, &t->proxy), 0);
   assert_int_equal(netem_getsockname(t->proxy, &proxy_addr), 0);
 
-  xfer_init(&t->x, BYTES_EACH_WAY, BYTES_EACH_WAY);
-  assert_int_equal(TOU(tou_connect(&t->connect, &t->client_ep, &t->client,
-                                   (const struct sockaddr *)&proxy_addr, on_connect)),
-                   0);
+  xfer_connect(&t->x, &t->connect, &t->client_ep, &t->client, (const struct sockaddr *)&proxy_addr);
   h_on_hang = on_hang;
   h_run_until(&t->loop, &t->x.done, 9000);
   xfer_check(&t->x);

@@ -26,19 +26,6 @@ typedef struct offload_test {
 
 static offload_test_t *T;
 
-static void on_connection(tou_endpoint_t *ep, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  assert_int_equal(TOU(tou_accept(ep, &T->server)), 0);
-  xfer_start(&T->x, 1, &T->server);
-}
-
-static void on_connect(tou_connect_t *req, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  xfer_start(&T->x, 0, req->handle);
-}
-
 /* The descriptor(s) of the socket bound to addr in this process. */
 static void set_no_check(const struct sockaddr_storage *addr) {
   int found = 0;
@@ -99,11 +86,9 @@ static void run(const scenario_t *sc) {
     assert_int_equal(TOU(tou_endpoint_stats(&t->client_ep, &before)), 0);
     gso_before = before.gso;
   }
-  assert_int_equal(TOU(tou_listen(&t->server_ep, 4, on_connection)), 0);
   xfer_init(&t->x, xfer_bytes, xfer_bytes);
-  assert_int_equal(TOU(tou_connect(&t->connect, &t->client_ep, &t->client,
-                                   (const struct sockaddr *)&server_addr, on_connect)),
-                   0);
+  xfer_listen(&t->x, &t->server_ep, &t->server);
+  xfer_connect(&t->x, &t->connect, &t->client_ep, &t->client, (const struct sockaddr *)&server_addr);
   h_run_until(&t->loop, &t->x.done, 30000);
   xfer_check(&t->x);
 

@@ -241,19 +241,6 @@ static void on_hang(void) {
                 inj.partials, inj.writable_waits);
 }
 
-static void on_connection(tou_endpoint_t *ep, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  assert_int_equal(TOU(tou_accept(ep, &T->server)), 0);
-  xfer_start(&T->x, 1, &T->server);
-}
-
-static void on_connect(tou_connect_t *req, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  xfer_start(&T->x, 0, req->handle);
-}
-
 typedef struct scenario {
   fail_mode_t mode;
   unsigned period;
@@ -279,13 +266,11 @@ static uint64_t run(const scenario_t *sc) {
   if (sc->socket_buffer) opts.socket_buffer = sc->socket_buffer;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);
   assert_int_equal(h_endpoint(&t->loop, &t->client_ep, &opts, false, &client_addr), 0);
-  assert_int_equal(TOU(tou_listen(&t->server_ep, 4, on_connection)), 0);
   xfer_init(&t->x, xfer_bytes, xfer_bytes);
+  xfer_listen(&t->x, &t->server_ep, &t->server);
   inj.mode = sc->mode;
   inj.period = sc->period;
-  assert_int_equal(TOU(tou_connect(&t->connect, &t->client_ep, &t->client,
-                                   (const struct sockaddr *)&server_addr, on_connect)),
-                   0);
+  xfer_connect(&t->x, &t->connect, &t->client_ep, &t->client, (const struct sockaddr *)&server_addr);
   h_run_until(&t->loop, &t->x.done, 30000);
   /* Closing sends its last segments even behind a full buffer (one try,
    * no pause): the checks end here. */

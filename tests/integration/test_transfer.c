@@ -17,19 +17,6 @@ typedef struct transfer_test {
 
 static transfer_test_t *T;
 
-static void on_connection(tou_endpoint_t *ep, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  assert_int_equal(TOU(tou_accept(ep, &T->server)), 0);
-  xfer_start(&T->x, 1, &T->server);
-}
-
-static void on_connect(tou_connect_t *req, int status) {
-  CB_ENTER();
-  assert_int_equal(status, 0);
-  xfer_start(&T->x, 0, req->handle);
-}
-
 /* Each stream's bytes came by the receive fast path (one copy, straight
  * into the read buffer) or through the core's receive buffer; with the
  * fast path on, a bulk reader that keeps up gets nearly all of them
@@ -59,11 +46,9 @@ static void transfer_run(bool direct) {
   opts.disable_direct_read = !direct;
   assert_int_equal(h_endpoint(&t->loop, &t->server_ep, &opts, false, &server_addr), 0);
   assert_int_equal(h_endpoint(&t->loop, &t->client_ep, &opts, false, &client_addr), 0);
-  assert_int_equal(TOU(tou_listen(&t->server_ep, 4, on_connection)), 0);
   xfer_init(&t->x, mib << 20, mib << 20);
-  assert_int_equal(TOU(tou_connect(&t->connect, &t->client_ep, &t->client,
-                                   (const struct sockaddr *)&server_addr, on_connect)),
-                   0);
+  xfer_listen(&t->x, &t->server_ep, &t->server);
+  xfer_connect(&t->x, &t->connect, &t->client_ep, &t->client, (const struct sockaddr *)&server_addr);
   h_run_until(&t->loop, &t->x.done, (unsigned)(8000 + mib * 1000));
   xfer_check(&t->x);
 

@@ -73,6 +73,33 @@ static void on_read(tou_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
+static void on_connection(tou_endpoint_t *ep, int status) {
+  CB_ENTER();
+  assert_int_equal(status, 0);
+  xfer_t *x = ep->data;
+  assert_int_equal(TOU(tou_accept(ep, x->accept_into)), 0);
+  xfer_start(x, 1, x->accept_into);
+}
+
+static void on_connect(tou_connect_t *req, int status) {
+  CB_ENTER();
+  xfer_t *x = req->data;
+  expect_ok(x, "connect", status);
+  xfer_start(x, 0, req->handle);
+}
+
+void xfer_listen(xfer_t *x, tou_endpoint_t *ep, tou_stream_t *server) {
+  x->accept_into = server;
+  ep->data = x;
+  assert_int_equal(TOU(tou_listen(ep, 4, on_connection)), 0);
+}
+
+void xfer_connect(xfer_t *x, tou_connect_t *req, tou_endpoint_t *ep, tou_stream_t *client,
+                  const struct sockaddr *addr) {
+  req->data = x;
+  assert_int_equal(TOU(tou_connect(req, ep, client, addr, on_connect)), 0);
+}
+
 void xfer_init(xfer_t *x, uint64_t a_to_b, uint64_t b_to_a) {
   assert_true(sodium_init() >= 0);
   memset(x, 0, sizeof *x);

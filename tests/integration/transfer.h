@@ -29,12 +29,20 @@ typedef struct xfer_side {
 typedef struct xfer {
   xfer_side_t side[2];
   bool done;
+  tou_stream_t *accept_into; /* xfer_listen() */
 } xfer_t;
 
 /* Prepares both sides (a sends bytes_a_to_b, b sends bytes_b_to_a). */
 void xfer_init(xfer_t *x, uint64_t bytes_a_to_b, uint64_t bytes_b_to_a);
 /* Starts one side once its stream is connected/accepted. */
 void xfer_start(xfer_t *x, int side, tou_stream_t *stream);
+/* After xfer_init(): the server side listens on ep and starts side 1 on
+ * the connection it accepts into *server (ep->data becomes x). */
+void xfer_listen(xfer_t *x, tou_endpoint_t *ep, tou_stream_t *server);
+/* The client side connects *client from ep to addr and starts side 0 once
+ * connected (req->data becomes x). */
+void xfer_connect(xfer_t *x, tou_connect_t *req, tou_endpoint_t *ep, tou_stream_t *client,
+                  const struct sockaddr *addr);
 /* After done: each direction's digests match and byte counts are exact. */
 void xfer_check(xfer_t *x);
 void xfer_free(xfer_t *x);

@@ -452,10 +452,54 @@ static void idle_ack_changes_nothing(void **state) {
   assert_false(tou_rack_idle(&f.rack));
 }
 
+/* Loss detection over a flight that fills the scoreboard: P1..P32 sent 1 ms
+ * apart, P1 and P3 lost, P1 retransmitted (lost again), SACKs up to P6.
+ * Only segments sent before RACK's (P6) are judged; the scan stops at the
+ * first never-retransmitted segment sent after it (rack.c), which must not
+ * change what is marked or the reorder deadline: expired segments sent
+ * before RACK's are lost, a retransmission sent after it is not judged,
+ * and the rest of the flight is left alone. */
+static void detection_stops_after_rack_segment(void **state) {
+  (void)state;
+  fixture_t f;
+  setup(&f, true);
+  send_n(&f, CAP, 0, 1 * MS);
+  /* P2 SACKed at 100 ms: RACK = P2 (1 ms), rtt 99 ms; fewer than three
+   * SACKed, so reo_wnd = min_rtt / 4 = 25 ms: P1 (0 + 99 + 25 = 124) waits. */
+  tou_rack_ack_t r = ack(&f, P(1), 2, 2, 100 * MS);
+  assert_int_equal(r.newly_lost, 0);
+  assert_int_equal(f.rack.reo_deadline, 124 * MS);
+  /* P4..P6 SACKed at 130 ms: RACK = P6 (5 ms), rtt 125 ms, reo_wnd 0
+   * (three SACKed): P1 (0 + 125 <= 130) and P3 (2 + 125) lost; P7.. not
+   * judged (sent after P6). */
+  r = ack_full(&f, P(1), 2, 2, 4, 6, false, 130 * MS);
+  assert_int_equal(r.newly_lost, 2);
+  assert_true(lost(&f, 1));
+  assert_true(lost(&f, 3));
+  for (int n = 7; n <= (int)CAP; n++) assert_false(lost(&f, n));
+  assert_int_equal(f.rack.reo_deadline, NEVER);
+  /* P1 retransmitted at 140 ms; P8 SACKed at 150 ms: RACK = P8 (7 ms).
+   * The retransmitted P1 was sent after P8: not judged; P7 (6 + 143 <=
+   * 150) lost; P9.. again left alone. */
+  assert_int_equal(tou_sb_on_retransmit(&f.sb, P(1), 140 * MS), TOU_OK);
+  r = ack_full(&f, P(1), 4, 6, 8, 8, false, 150 * MS);
+  assert_int_equal(r.newly_lost, 1);
+  assert_true(lost(&f, 7));
+  assert_false(lost(&f, 1));
+  for (int n = 9; n <= (int)CAP; n++) assert_false(lost(&f, n));
+  /* P9..P32 SACKed at 400 ms: RACK = P32 (31 ms). The retransmitted P1
+   * (140 ms) was sent after it: still not judged, no deadline pending. */
+  r = ack_full(&f, P(1), 4, 6, 8, 32, false, 400 * MS);
+  assert_int_equal(r.newly_lost, 0);
+  assert_false(lost(&f, 1));
+  assert_int_equal(f.rack.reo_deadline, NEVER);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sack_of_2_to_10_marks_1_lost),
       cmocka_unit_test(idle_ack_changes_nothing),
+      cmocka_unit_test(detection_stops_after_rack_segment),
       cmocka_unit_test(lost_after_reordering_window),
       cmocka_unit_test(reordering_not_loss),
       cmocka_unit_test(reo_wnd_dsack_and_cap),
