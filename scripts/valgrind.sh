@@ -4,7 +4,7 @@
 # `make test`, and `make valgrind`. Tests that move a lot of data move less
 # there (TOU_TEST_SMALL=1), and entries labelled valgrind_full are left
 # out; `scripts/valgrind.sh full` (`make valgrind-full`) runs everything at
-# the ordinary sizes (an hour or more).
+# the ordinary sizes (most of an hour).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
