@@ -4,7 +4,7 @@
 # `make test`, and `make valgrind`. Tests that move a lot of data move less
 # there (TOU_TEST_SMALL=1), and entries labelled valgrind_full are left
 # out; `scripts/valgrind.sh full` (`make valgrind-full`) runs everything at
-# the ordinary sizes (long: the better part of an hour).
+# the ordinary sizes (an hour or more).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
