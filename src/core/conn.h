@@ -87,6 +87,7 @@ struct tou_conn {
   uint64_t rtx_at;     /* RFC 6298 retransmission (SYN, data, FIN) or persist */
   uint64_t linger_at;  /* FIN_WAIT_2 orphan limit once the application closed */
   unsigned retries;    /* consecutive expiries without progress */
+  bool rtx_resumed;    /* conn_rtx_on_path_proven() acted since SND.UNA last moved */
   tou_rtt_t rtt;       /* RFC 6298 estimator and backoff */
   bool rtt_timing;     /* timing one segment (Karn: never a retransmitted one) */
   tou_seq_t rtt_seq;
@@ -230,6 +231,9 @@ void conn_arm_rtx(tou_conn_t *c, uint64_t now);
 void conn_stop_rtx(tou_conn_t *c);
 void conn_rtt_sample(tou_conn_t *c, uint64_t now, uint64_t rtt_us);
 void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked);
+/* A link-probe exchange just proved that both directions work
+ * (liveness.c): a backed-off retransmission timer stops waiting. */
+void conn_rtx_on_path_proven(tou_conn_t *c, uint64_t now);
 void conn_arm_linger(tou_conn_t *c, uint64_t now);
 
 #endif

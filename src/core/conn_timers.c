@@ -29,6 +29,7 @@ void conn_rtt_sample(tou_conn_t *c, uint64_t now, uint64_t rtt_us) {
 void conn_on_new_ack(tou_conn_t *c, uint64_t now, uint32_t acked) {
   (void)acked;
   c->retries = 0;
+  c->rtx_resumed = false; /* progress: a later stall may be cut short again */
   if (c->snd_una == c->snd_max)
     conn_stop_rtx(c);
   else
@@ -62,9 +63,23 @@ static void cwnd_on_rto(tou_conn_t *c) {
   c->cwnd = c->snd_mss;
 }
 
+/* Data (or a FIN) outstanding: what an RTO does to it. Going back to
+ * SND.UNA with a one-segment window resends one segment now; the rest
+ * follows as ACKs return (slow start). The retransmission is marked as
+ * such (scoreboard), so no sequence-based RTT sample comes from its ACK
+ * (Karn's rule, RFC 6298 3). */
+static void resend_first_unacked(tou_conn_t *c, uint64_t now) {
+  c->rtt_timing = false;
+  if (c->rec.active) {
+    conn_rec_on_rto(c, now); /* one retransmission, slow start (RFC 8985 6.3) */
+  } else {
+    cwnd_on_rto(c);
+    c->snd_nxt = c->snd_una;
+  }
+}
+
 /* RFC 6298 5.4-5.7: resend the first unacknowledged segment, double the
- * RTO. Going back to SND.UNA with a one-segment window resends one
- * segment now; the rest follows as ACKs return (slow start). */
+ * RTO. */
 static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
   c->stats.timeouts++;
   if (c->retries >= retry_limit(c)) {
@@ -78,17 +93,46 @@ static void on_rtx_timeout(tou_conn_t *c, uint64_t now) {
     c->syn_pending = true;
     c->snd_nxt = c->snd_una; /* a FIN sent after it goes again too */
   } else {
-    if (c->snd_una != c->snd_max && c->rec.active) {
-      conn_rec_on_rto(c, now); /* one retransmission, slow start (RFC 8985 6.3) */
-    } else if (c->snd_una != c->snd_max) {
-      cwnd_on_rto(c);
-      c->snd_nxt = c->snd_una;
-    }
+    if (c->snd_una != c->snd_max) resend_first_unacked(c, now);
     /* Something goes now even if the window is closed or too small to
      * be worth filling: this is also the persist probe. */
     c->probe_pending = true;
     if (c->snd_wnd == 0) c->stats.zero_window_probes++;
   }
+  conn_arm_rtx(c, now);
+  conn_want_output(c);
+}
+
+/* RFC 6069 in spirit: that RFC reverts the RTO backoff when ICMP shows the
+ * retransmissions were lost to a broken path rather than to congestion; a
+ * complete link-probe exchange is stronger evidence (both directions work
+ * now, end to end), so while data is outstanding and the timer has backed
+ * off, the backoff goes (RTO from SRTT/RTTVAR again, RFC 6298 2.3) and the
+ * first unacknowledged segment is resent now instead of up to max_rto
+ * later: after a long outage the conversation resumes within a round trip
+ * of the path healing.
+ *
+ * It is the pending timeout brought forward, so it does what the timeout
+ * would (one segment, the RTO's congestion response) but without doubling
+ * the RTO. The congestion response costs nothing new: a backoff means a
+ * timeout already fired without progress since the last RTT sample, so
+ * cwnd is already one segment and the flight marked lost; a repeated
+ * timeout keeps ssthresh (RFC 5681 3.1). It neither counts as a timeout
+ * nor toward data_retries (no timer expired).
+ *
+ * Not into a zero window: that backoff is the persist timer's, and the
+ * window is closed, not the path. Once per stall (until SND.UNA moves): a
+ * path that carries the small probe segments but not the data (an MTU
+ * black hole) must not have its retransmissions restarted from the
+ * shortest RTO at every exchange. */
+void conn_rtx_on_path_proven(tou_conn_t *c, uint64_t now) {
+  if (c->snd_una == c->snd_max || c->snd_una == c->iss || c->snd_wnd == 0) return;
+  if (c->rtt.backoff == 0 || c->rtx_resumed) return;
+  c->rtx_resumed = true;
+  c->stats.rto_resumes++;
+  tou_rtt_reset_backoff(&c->rtt);
+  resend_first_unacked(c, now);
+  c->probe_pending = true; /* as on_rtx_timeout: it goes even if the window is small */
   conn_arm_rtx(c, now);
   conn_want_output(c);
 }

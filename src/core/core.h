@@ -325,6 +325,8 @@ typedef struct tou_conn_info {
   uint64_t segs_sent, segs_received;
   uint64_t segs_retransmitted; /* SYN, data and FIN segments sent again */
   uint64_t timeouts;           /* retransmission timer expiries */
+  uint64_t rto_resumes;        /* backed-off retransmission timers cut short because a
+                                * link-probe exchange proved the path works (RFC 6069) */
   uint64_t dup_segs_received;  /* segments carrying only data we already had */
   /* Loss recovery and congestion control (conn_recovery.c). */
   const char *cc_algorithm;    /* "cubic", "newreno" */

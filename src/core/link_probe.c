@@ -74,6 +74,7 @@ static bool go_silent(link_probe_t *p, uint64_t now, const link_probe_cfg_t *cfg
  * this proof and must not time out into SILENT (a late one is still
  * accepted: the nonces stay). */
 static bool both_ways(link_probe_t *p, uint64_t now) {
+  p->proofs++;
   p->ask_out = p->ask_due = p->answer_out = false;
   p->inbound = p->outbound = TOU_PATH_WORKS;
   p->retry_at = TOU_NEVER; /* the next silence starts the backoff afresh */
@@ -120,8 +121,19 @@ bool link_probe_acked(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_
                       bool after_silence) {
   if (p->state != TOU_LS_SILENT) return false;
   /* Data sent after the silence began reached the peer and its ACK reached
-   * us: both directions work now. */
-  if (after_silence) return both_ways(p, now);
+   * us: both directions work now. An ASK that hearing the peer again has
+   * just started (link_probe_heard, same segment) and that has not gone
+   * out yet is kept, though: it is not an open exchange the proof settles
+   * but news for the peer. A peer whose outbound direction failed cannot
+   * learn from our ACKs that it is heard again (it always heard us), only
+   * from an exchange; without this ASK it stays SILENT until its own
+   * retry, up to link_probe_retry later, instead of a round trip. */
+  if (after_silence) {
+    bool fresh_ask = p->ask_due && !p->ask_out;
+    bool changed = both_ways(p, now);
+    p->ask_due = fresh_ask;
+    return changed;
+  }
   /* Older data acknowledged: the peer heard us at some point; ask. */
   if (p->outbound != TOU_PATH_WORKS) evidence(p, rng, now, cfg);
   return false;

@@ -69,6 +69,7 @@ typedef struct link_probe {
   bool recheck;          /* while SILENT: evidence of healing not yet tested by an ASK */
   uint64_t recheck_at;   /* when the rate limit lets that ASK go */
   uint64_t asks_sent, answers_sent, confirms_sent, exchanges, ignored;
+  uint64_t proofs;       /* times both directions were proven (any state; see both_ways) */
 } link_probe_t;
 
 void link_probe_init(link_probe_t *p);
@@ -82,7 +83,9 @@ void link_probe_heard(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_
 
 /* An ACK advanced SND.UNA: the peer heard us. `after_silence`: it covers
  * data first sent after the link went silent, which proves both directions
- * work now. Returns true when the link state changed. */
+ * work now; an ASK that hearing the peer again just started (not yet sent)
+ * still goes, for the peer's sake. Returns true when the link state
+ * changed. */
 bool link_probe_acked(link_probe_t *p, tou_rng_t *rng, uint64_t now, const link_probe_cfg_t *cfg,
                       bool after_silence);
 

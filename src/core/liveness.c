@@ -75,9 +75,13 @@ bool conn_live_on_input(tou_conn_t *c, uint64_t now, const tou_segment_t *seg) {
   }
   /* The probe first, then "heard": an ANSWER must be matched against the
    * ASK it answers before hearing the peer can start a new one. */
+  uint64_t proofs = l->probe.proofs;
   if (link_probe_input(&l->probe, &c->ep->rng, now, &l->probe_cfg, &seg->opts))
     conn_raise(c, TOU_EV_LINK);
   heard(c, now);
+  /* A complete exchange (ANSWER to our ASK, CONFIRM of our ANSWER): the
+   * path works both ways now, so data need not wait for a backed-off RTO. */
+  if (l->probe.proofs != proofs) conn_rtx_on_path_proven(c, now);
   want_output_if_due(c);
   return false;
 }

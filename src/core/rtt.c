@@ -85,6 +85,8 @@ void tou_rtt_on_timeout(tou_rtt_t *r) {
   if (tou_rtt_rto(r) < r->max_rto_us) r->backoff++;
 }
 
+void tou_rtt_reset_backoff(tou_rtt_t *r) { r->backoff = 0; }
+
 uint64_t tou_rtt_rto(const tou_rtt_t *r) {
   uint64_t rto = r->base_rto_us;
   for (unsigned i = 0; i < r->backoff; i++) {

@@ -55,6 +55,11 @@ void tou_rtt_on_sample(tou_rtt_t *r, uint64_t rtt_us, uint64_t now);
  * max_rto. */
 void tou_rtt_on_timeout(tou_rtt_t *r);
 
+/* Proof that the path works (RFC 6069's reasoning: the backoff guessed at
+ * a congested or broken path, the proof says otherwise): forget the
+ * backoff, so the RTO is again the one SRTT/RTTVAR give (RFC 6298 2.3). */
+void tou_rtt_reset_backoff(tou_rtt_t *r);
+
 /* Current RTO including backoff, in [min_rto, max_rto]. */
 uint64_t tou_rtt_rto(const tou_rtt_t *r);
 

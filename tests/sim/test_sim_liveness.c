@@ -235,15 +235,23 @@ static void test_one_way_blackout_70s_retry(void **state) {
   assert_time_is(starts[2], silent + 15 * SEC);
   assert_time_is(starts[3], silent + 35 * SEC);
   assert_time_is(starts[4], silent + 75 * SEC);
-  /* Three copies of each unanswered ASK, one of the answered last. (After
-   * BACK, A's data is still unacknowledged, its RTO backed off to 104 s:
-   * the idle trigger then asks every link_probe_min_gap, as before.) */
+  /* Three copies of each unanswered ASK, one of the answered last. (A's
+   * data reached B but the ACKs did not come back; its RTO backed off to
+   * 51.2 s. The exchange that makes it BACK also resends its first
+   * unacknowledged segment at once, conn_rtx_on_path_proven, and B's ACK
+   * of it ends the stall; before, A waited for that timeout and its idle
+   * trigger asked every link_probe_min_gap meanwhile.) */
   unsigned before_back = 0;
   for (unsigned i = 0; i < s.pa.n[TOU_PROBE_ASK]; i++)
     before_back += s.pa.at[TOU_PROBE_ASK][i] < s.la.at[1];
   assert_int_equal(before_back, 4 * 3 + 1);
   assert_time_is(s.la.at[1], silent + 75 * SEC + 20 * MS);
   assert_time_is(s.lb.at[1], silent + 75 * SEC + 30 * MS);
+  tou_conn_info_t ai;
+  tou_conn_get_info(s.a->conn, &ai);
+  print_message("A: RTO %.3f s, timeouts %llu, resumes %llu\n", ai.rto_us / 1e6,
+                (unsigned long long)ai.timeouts, (unsigned long long)ai.rto_resumes);
+  assert_int_equal(ai.rto_resumes, 1);
   /* B: its first own ASK is its first retry, 5 s after it went silent. */
   assert_true(s.pb.n[TOU_PROBE_ASK] >= 1);
   assert_time_is(s.pb.at[TOU_PROBE_ASK][0], s.lb.at[0] + 5 * SEC);
@@ -317,10 +325,14 @@ static void write_once(sim_t *sim, void *arg) {
 /* The same outage, but A comes BACK without an exchange: it writes at
  * 9.5 s, after its link went silent; its retransmission at 12.7 s is the
  * first to be acknowledged after the path healed, and that ACK proves both
- * directions to A (BACK at 12.72 s, no ASK). B learns nothing from it (it
- * always heard A): only its own retry can bring it back. Fixed 60 s retry:
- * 11.343332 + 60 s, BACK at 71.36 s. Now: 11.343332 + 5 s, BACK at
- * 16.363332 s, 4.4 s after the path healed. */
+ * directions to A (BACK at 12.72 s). B learns nothing from the ACK (it
+ * always heard A), only from an exchange. Hearing B again after hearing
+ * nothing makes A ask, and the ACK's proof keeps that ASK (it used to
+ * cancel it): B answers at 12.73 s, A's CONFIRM makes B BACK at 12.75 s,
+ * three one-way trips after the ACK, and B never needs an ASK of its own.
+ * Before: B's own retry brought it back, with the fixed 60 s retry at
+ * 11.343332 + 60 s (BACK at 71.36 s), with the backoff at 11.343332 + 5 s
+ * (BACK at 16.363332 s, 4.4 s after the path healed). */
 static void test_one_way_10s_peer_back_by_ack(void **state) {
   (void)state;
   scene_t s;
@@ -342,13 +354,17 @@ static void test_one_way_10s_peer_back_by_ack(void **state) {
   assert_time_is(s.la.at[0], 8 * SEC);
   assert_int_equal(s.la.state[1], TOU_LS_BACK);
   assert_time_is(s.la.at[1], 12720000);
-  assert_int_equal(s.pa.total[TOU_PROBE_ASK], 3); /* only the exchange at 3 s */
+  /* The exchange at 3 s, then the ASK kept when the ACK brought A back. */
+  assert_int_equal(s.pa.total[TOU_PROBE_ASK], 4);
+  assert_time_is(s.pa.at[TOU_PROBE_ASK][3], 12720000);
   assert_time_is(s.lb.at[0], 11343332);
   assert_int_equal(s.lb.info[0].outbound, TOU_PATH_FAILS);
-  assert_int_equal(s.pb.total[TOU_PROBE_ASK], 1);
-  assert_time_is(s.pb.at[TOU_PROBE_ASK][0], 11343332 + 5 * SEC);
+  assert_int_equal(s.pb.total[TOU_PROBE_ASK], 0);
+  assert_time_is(s.pb.at[TOU_PROBE_ANSWER][3], 12730000);
   assert_int_equal(s.lb.state[1], TOU_LS_BACK);
-  assert_time_is(s.lb.at[1], 11343332 + 5 * SEC + 20 * MS);
+  assert_time_is(s.lb.at[1], 12750000);
+  assert_int_equal(s.lb.info[1].outbound, TOU_PATH_WORKS);
+  assert_int_equal(tou_conn_link_state(s.a->conn), TOU_LS_BACK); /* the kept ASK was answered */
   assert_int_equal(s.b->received, 2000);
   world_free(&s.w);
 }
@@ -504,6 +520,79 @@ static void test_two_way_blackout_user_timeout(void **state) {
    * timeout counts from there (the feeds keep data outstanding). */
   assert_true(s.a->t_closed >= 11 * SEC && s.a->t_closed <= 12 * SEC + 500 * MS);
   assert_true(s.b->t_closed >= 11 * SEC && s.b->t_closed <= 12 * SEC + 500 * MS);
+  world_free(&s.w);
+}
+
+/* First data segment (payload) sent by `from` and delivered to `to` at or
+ * after `after`. */
+typedef struct data_after {
+  tou_addr_t from, to;
+  uint64_t after, sent_at, delivered_at;
+} data_after_t;
+
+static void data_after_tap(void *ctx, const sim_tap_event_t *ev) {
+  data_after_t *d = ctx;
+  if (ev->now < d->after || !sim_addr_eq(ev->from, &d->from)) return;
+  tou_segment_t seg;
+  if (tou_wire_decode(ev->data, ev->len, &seg) != TOU_OK || seg.payload_len == 0) return;
+  if (ev->kind == SIM_TAP_SEND && d->sent_at == 0) d->sent_at = ev->now;
+  if (ev->kind == SIM_TAP_DELIVER && sim_addr_eq(ev->to, &d->to) && d->delivered_at == 0)
+    d->delivered_at = ev->now;
+}
+
+/* Both directions dark for 70 s (2..72 s) while A has data outstanding (it
+ * writes 1000 bytes every 500 ms until 10 s; B only reads), link probing
+ * at the public API's timings (idle 3 s, timeout 5 s, retry backoff to
+ * 60 s). A's retransmission timer backs off through the blackout (0.2,
+ * 0.4, ... 51.2 s); its probe retries (5, 10, 20, 40 s after it went
+ * silent) come BACK with the first exchange after the path healed. That
+ * exchange proves both directions work, so A cuts the backoff short (RFC
+ * 6069's reasoning: the backoff guessed at congestion the proof rules
+ * out): the RTO is recomputed from SRTT/RTTVAR and the first unacknowledged
+ * segment goes at once, reaching B within one probe exchange of BACK. It
+ * used to wait for the backed-off RTO: data resumed at 104.205 s, 19 s
+ * after BACK (85.02 s) and 32 s after the path healed. */
+static void test_two_way_blackout_data_resumes_on_back(void **state) {
+  (void)state;
+  tou_config_t cfg;
+  tou_config_default(&cfg);
+  cfg.link_probe_idle_us = 3 * SEC;
+  const uint64_t heal = 72 * SEC;
+  scene_t s;
+  scene_start(&s, 611, &cfg, 10 * SEC, false);
+  sim_link_add_blackout(world_link_ab(&s.w), 2 * SEC, heal);
+  sim_link_add_blackout(world_link_ba(&s.w), 2 * SEC, heal);
+  data_after_t d = {.from = s.w.addr_a, .to = s.w.addr_b, .after = heal};
+  sim_add_tap(s.w.sim, data_after_tap, &d);
+  sim_run_until(s.w.sim, heal - 1 * SEC);
+  tou_conn_info_t before;
+  tou_conn_get_info(s.a->conn, &before);
+  assert_int_equal(tou_conn_link_state(s.a->conn), TOU_LS_SILENT);
+  assert_true(before.bytes_in_flight > 0);
+  assert_true(before.rto_us >= 32 * SEC); /* backed off */
+  sim_run_until(s.w.sim, heal + 120 * SEC);
+  print_log("A", &s.la);
+  print_log("B", &s.lb);
+  print_probes("A", &s.pa);
+  print_message("A's RTO before healing %.3f s; data after healing sent %.6f s, at B %.6f s\n",
+                before.rto_us / 1e6, d.sent_at / 1e6, d.delivered_at / 1e6);
+  assert_true(s.la.n >= 2);
+  assert_int_equal(s.la.state[0], TOU_LS_SILENT);
+  assert_int_equal(s.la.state[1], TOU_LS_BACK);
+  uint64_t back_at = s.la.at[1];
+  assert_true(back_at >= heal);
+  /* A's retry exchange after the healing: ASK, ANSWER 20 ms later: BACK. */
+  assert_time_is(back_at, s.la.at[0] + 75 * SEC + 20 * MS);
+  /* The retransmission leaves with the CONFIRM and reaches B 10 ms later. */
+  assert_time_is(d.sent_at, back_at);
+  assert_time_is(d.delivered_at, back_at + 10 * MS);
+  tou_conn_info_t after;
+  tou_conn_get_info(s.a->conn, &after);
+  assert_true(after.rto_us < 1 * SEC); /* the backoff is gone */
+  assert_int_equal(after.rto_resumes, 1);
+  assert_int_equal(s.b->received, s.fa.fed);
+  assert_false(s.b->data_mismatch);
+  assert_false(s.a->closed);
   world_free(&s.w);
 }
 
@@ -696,6 +785,7 @@ int main(void) {
       cmocka_unit_test(test_one_way_outages_heard_side_bound),
       cmocka_unit_test(test_two_way_blackout_user_timeout),
       cmocka_unit_test(test_two_way_blackout_no_user_timeout_stays_open),
+      cmocka_unit_test(test_two_way_blackout_data_resumes_on_back),
       cmocka_unit_test(test_keepalive_ends_vanished_peer),
       cmocka_unit_test(test_probe_now),
       cmocka_unit_test(test_lost_confirm_idle),

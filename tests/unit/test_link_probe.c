@@ -290,6 +290,49 @@ static void acks_are_evidence(void **state) {
   assert_false(link_probe_due(&d.a));
 }
 
+/* A, SILENT hearing nothing, hears B again through an ACK of data sent
+ * after the silence began: hearing B starts an ASK, and the ACK proves both
+ * directions to A (BACK). B, which always heard A and went SILENT for want
+ * of a CONFIRM, learns nothing from A's ACKs: the proof must keep that ASK
+ * (it used to cancel it, leaving B SILENT until its own retry), so B comes
+ * back one exchange later. An ASK already out is still settled by the
+ * proof (acks_are_evidence). */
+static void ack_proof_keeps_fresh_ask(void **state) {
+  (void)state;
+  duo_t d;
+  duo_init(&d);
+  silence(&d, &d.a, 0);
+  tou_options_t dark_ask = {.present = TOU_OPT_PROBE, .probe_phase = TOU_PROBE_ASK,
+                            .probe_nonce = 12345};
+  assert_false(link_probe_input(&d.b, &d.rng, 10 * MS, &cfg, &dark_ask));
+  assert_int_equal(take(&d.b, 10 * MS).probe_phase, TOU_PROBE_ANSWER);
+  assert_true(link_probe_on_timer(&d.b, &d.rng, 10 * MS + cfg.timeout, &cfg));
+  assert_int_equal(d.b.state, TOU_LS_SILENT);
+  assert_int_equal(d.b.outbound, TOU_PATH_FAILS);
+  /* A hears B again (the ACK), then takes the ACK's proof. */
+  uint64_t t = 9 * SEC;
+  link_probe_heard(&d.a, &d.rng, t, &cfg);
+  assert_true(link_probe_acked(&d.a, &d.rng, t, &cfg, true));
+  assert_int_equal(d.a.state, TOU_LS_BACK);
+  assert_true(link_probe_due(&d.a));
+  tou_options_t ask = take(&d.a, t);
+  assert_int_equal(ask.probe_phase, TOU_PROBE_ASK);
+  assert_false(link_probe_input(&d.b, &d.rng, t + 10 * MS, &cfg, &ask));
+  tou_options_t ans = take(&d.b, t + 10 * MS);
+  assert_int_equal(ans.probe_phase, TOU_PROBE_ANSWER);
+  assert_false(link_probe_input(&d.a, &d.rng, t + 20 * MS, &cfg, &ans)); /* already BACK */
+  tou_options_t conf = take(&d.a, t + 20 * MS);
+  assert_int_equal(conf.probe_phase, TOU_PROBE_CONFIRM);
+  assert_true(link_probe_input(&d.b, &d.rng, t + 30 * MS, &cfg, &conf));
+  assert_int_equal(d.b.state, TOU_LS_BACK);
+  assert_int_equal(d.b.outbound, TOU_PATH_WORKS);
+  assert_int_equal(link_probe_deadline(&d.a), TOU_NEVER);
+  assert_int_equal(link_probe_deadline(&d.b), TOU_NEVER);
+  /* Both proofs counted, one on each side, besides A's ACK proof. */
+  assert_int_equal(d.a.proofs, 2);
+  assert_int_equal(d.b.proofs, 1);
+}
+
 /* Both sides ask at once. B answers A's ASK and A's CONFIRM is lost; then
  * A answers B's ASK: B is proven to hear and be heard after its ANSWER
  * went out, so that ANSWER's missing CONFIRM must not make B SILENT when
@@ -416,6 +459,7 @@ int main(void) {
       cmocka_unit_test(lost_confirm_asks_again),
       cmocka_unit_test(acks_are_evidence),
       cmocka_unit_test(proof_settles_open_exchanges),
+      cmocka_unit_test(ack_proof_keeps_fresh_ask),
       cmocka_unit_test(silent_retries_back_off_to_the_cap),
       cmocka_unit_test(retry_backoff_respects_min_gap_and_cap),
   };
