@@ -245,6 +245,14 @@ static inline void pair_connect(pair_t *p, tou_conn_t **a, tou_conn_t **b) {
   *b = tou_ep_accept(p->ep[1]);
 }
 
+/* A pair with the default configuration, connected: pair_init(),
+ * pair_start() and pair_connect() in one. */
+static inline void pair_open(pair_t *p, uint64_t delay, tou_conn_t **a, tou_conn_t **b) {
+  pair_init(p, delay);
+  pair_start(p);
+  pair_connect(p, a, b);
+}
+
 /* Reads everything available from c into buf (up to cap); returns the count
  * and sets *end to the terminal code (TOU_ERR_AGAIN, TOU_ERR_EOF, ...). */
 static inline size_t pair_read_all(pair_t *p, tou_conn_t *c, uint8_t *buf, size_t cap, int *end) {

@@ -14,10 +14,8 @@
 static void handshake_establishes_both_sides(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 10 * MS);
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
+  pair_open(&p, 10 * MS, &a, &b);
   assert_non_null(b);
   assert_int_equal(tou_conn_state(a), TOU_ESTABLISHED);
   assert_int_equal(tou_conn_state(b), TOU_ESTABLISHED);
@@ -82,10 +80,8 @@ static size_t transfer(pair_t *p, tou_conn_t *from, tou_conn_t *to, const uint8_
 static void data_flows_both_ways(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 5 * MS);
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
+  pair_open(&p, 5 * MS, &a, &b);
   size_t n = 1000 * 1000 + 17;
   uint8_t *x = malloc(n), *y = malloc(n), *out = malloc(n);
   fill(x, n, 1);
@@ -107,10 +103,8 @@ static void data_flows_both_ways(void **state) {
 static void active_close_then_passive_close(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 10 * MS);
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
+  pair_open(&p, 10 * MS, &a, &b);
   assert_int_equal(tou_conn_send(a, p.now, (const uint8_t *)"hello", 5), 5);
   assert_int_equal(tou_conn_shutdown(a, p.now), TOU_OK);
   assert_int_equal(tou_conn_state(a), TOU_FIN_WAIT_1);

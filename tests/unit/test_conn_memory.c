@@ -19,10 +19,8 @@
 static void small_exchange_keeps_a_small_ring(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 10 * MS);
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
+  pair_open(&p, 10 * MS, &a, &b);
   assert_non_null(b);
   static uint8_t data[1000], buf[2000];
   memset(data, 'x', sizeof data);
@@ -39,10 +37,8 @@ static void small_exchange_keeps_a_small_ring(void **state) {
 static void bulk_sender_grows_it_within_the_bound(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 10 * MS);
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
+  pair_open(&p, 10 * MS, &a, &b);
   assert_non_null(b);
   static uint8_t data[65536], buf[65536];
   size_t total = 2u << 20, sent = 0, got = 0;
