@@ -281,15 +281,20 @@ static void state_names(void **state) {
   assert_string_equal(tou_state_name((tou_state_t)99), "UNKNOWN");
 }
 
+/* A connected pair whose A sends each write at once (no Nagle), settled. */
+static void open_nodelay_pair(pair_t *p, tou_conn_t **a, tou_conn_t **b) {
+  pair_init(p, 5 * MS);
+  p->cfg[0].nodelay = true;
+  pair_start(p);
+  pair_connect(p, a, b);
+  pair_run(p, 50 * MS);
+}
+
 static void events_are_coalesced_per_connection(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 5 * MS);
-  p.cfg[0].nodelay = true;
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
-  pair_run(&p, 50 * MS);
+  open_nodelay_pair(&p, &a, &b);
   /* Three segments reach B; the application looks only afterwards. */
   tou_addr_t to;
   uint8_t buf[3][1600];
@@ -312,16 +317,13 @@ static void events_are_coalesced_per_connection(void **state) {
 }
 
 /* The demultiplexing hint names the connection tou_ep_input() would feed,
- * and nothing for a SYN, another source or an unknown cid. */
+ * and nothing for another source, a cid the endpoint does not hold or a
+ * truncated header. */
 static void conn_for_names_the_receiving_connection(void **state) {
   (void)state;
   pair_t p;
-  pair_init(&p, 5 * MS);
-  p.cfg[0].nodelay = true;
-  pair_start(&p);
   tou_conn_t *a, *b;
-  pair_connect(&p, &a, &b);
-  pair_run(&p, 50 * MS);
+  open_nodelay_pair(&p, &a, &b);
   tou_addr_t to;
   uint8_t buf[1600];
   tou_conn_send(a, p.now, (const uint8_t *)"x", 1);
