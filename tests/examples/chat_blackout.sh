@@ -31,12 +31,7 @@ wait_pid $B 10 || die "b did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "b exited with $WAIT_STATUS"
 
 # Exactly once, in order: the received list equals the sent list.
-for side in a:b b:a; do
-  from=${side%:*} to=${side#*:}
-  diff <(sed -n 's/^SENT //p' "$WORK/$from.log") <(sed -n 's/^RECV //p' "$WORK/$to.log") \
-    >"$WORK/diff" || die "messages $from -> $to differ: $(head -5 "$WORK/diff")"
-  [ "$(grep -c '^SENT ' "$WORK/$from.log")" = $N ] || die "$from did not send $N messages"
-done
+check_lines_each_way a b $N
 echo "ok: $N messages each way, once, in order, through loss and a 10 s blackout"
 
 # The link verdicts: silent, later back, on both sides.

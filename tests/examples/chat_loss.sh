@@ -23,12 +23,7 @@ wait_pid $A 45 || die "a did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "a exited with $WAIT_STATUS"
 wait_pid $B 10 || die "b did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "b exited with $WAIT_STATUS"
-for side in a:b b:a; do
-  from=${side%:*} to=${side#*:}
-  diff <(sed -n 's/^SENT //p' "$WORK/$from.log") <(sed -n 's/^RECV //p' "$WORK/$to.log") \
-    >"$WORK/diff" || die "messages $from -> $to differ: $(head -5 "$WORK/diff")"
-  [ "$(grep -c '^SENT ' "$WORK/$from.log")" = $N ] || die "$from did not send $N messages"
-done
+check_lines_each_way a b $N
 # Under loss the active closer may reach TIME_WAIT from FIN_WAIT_2, from
 # FIN_WAIT_1 (the peer's FIN carries the ACK of ours) or from CLOSING (the
 # FINs crossed): all are four-way closes (RFC 9293 Figures 12 and 13).

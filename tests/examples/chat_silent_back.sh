@@ -22,11 +22,8 @@ wait_pid $A 45 || die "a did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "a exited with $WAIT_STATUS"
 wait_pid $B 10 || die "b did not finish"
 [ "$WAIT_STATUS" = 0 ] || die "b exited with $WAIT_STATUS"
-for side in a:b b:a; do
-  from=${side%:*} to=${side#*:}
-  diff <(sed -n 's/^SENT //p' "$WORK/$from.log") <(sed -n 's/^RECV //p' "$WORK/$to.log") \
-    >"$WORK/diff" || die "messages $from -> $to differ: $(head -5 "$WORK/diff")"
-  [ "$(grep -c '^SENT ' "$WORK/$from.log")" = $N ] || die "$from did not send $N messages"
+check_lines_each_way a b $N
+for from in a b; do
   # silent, then at least one line typed, then back
   grep -E '^(EVENT link (silent|back)|SENT )' "$WORK/$from.log" |
     awk '/link silent/ {s=1} s && /^SENT/ {t=1} t && /link back/ {ok=1} END {exit !ok}' ||

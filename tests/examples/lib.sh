@@ -89,4 +89,16 @@ netem_start() {
 }
 
 # A random port for the cases that must name one (chat --peer); callers retry.
+# Every line each chat peer sent (SENT in its log) arrived at the other (RECV)
+# exactly once and in order, and each sent n lines.
+check_lines_each_way() { # PEER PEER N
+  local from to
+  for from in "$1" "$2"; do
+    if [ "$from" = "$1" ]; then to=$2; else to=$1; fi
+    diff <(sed -n 's/^SENT //p' "$WORK/$from.log") <(sed -n 's/^RECV //p' "$WORK/$to.log") \
+      >"$WORK/diff" || die "messages $from -> $to differ: $(head -5 "$WORK/diff")"
+    [ "$(grep -c '^SENT ' "$WORK/$from.log")" = "$3" ] || die "$from did not send $3 messages"
+  done
+}
+
 random_port() { echo $((20000 + RANDOM % 40000)); }
